@@ -1,0 +1,65 @@
+# oref — the README's commands. Every target installs what it needs first (uv, the two locked
+# environments), so `make run` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PY := .venv/bin/python
+OREF := .venv/bin/oref
+export OREF_DATA_DIR ?= $(CURDIR)/data
+# never let uv pick a different interpreter than the locked one
+export UV_PYTHON ?= 3.11
+
+.PHONY: help install run test test-services lint up fetch status clean
+
+help:
+	@echo "make run            fetch the bundled snapshot over HTTP (loopback), build, test, publish, import dashboards"
+	@echo "make run LIVE=1     the same against the real open-data endpoints"
+	@echo "make test           lint + every test that runs on the embedded defaults (DuckDB, SQLite)"
+	@echo "make test-services  the tests that use the machine's PostgreSQL and Redis"
+	@echo "make up             Airflow (standalone) and Superset on localhost"
+	@echo "make status         what is published and what has landed"
+
+$(UV):
+	python3 -m pip install --quiet --user uv
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+superset/.venv/.installed: superset/pyproject.toml superset/uv.lock | $(UV)
+	cd superset && $(UV) sync --frozen --quiet
+	@touch $@
+
+install: .venv/.installed superset/.venv/.installed
+
+run: install
+	OREF_SOURCE_MODE=$(if $(LIVE),live,snapshot) $(OREF) run
+	$(OREF) superset-import
+	@echo ""
+	@echo "warehouse:  $(OREF_DATA_DIR)/warehouse/oref.duckdb"
+	@echo "reports:    $(OREF_DATA_DIR)/reports/"
+	@echo "dashboards: make up, then http://127.0.0.1:8088/superset/dashboard/besoins-recrutement-numerique/"
+
+fetch: install
+	OREF_SOURCE_MODE=$(if $(LIVE),live,snapshot) $(OREF) fetch
+
+status: install
+	$(OREF) status
+
+lint: .venv/.installed
+	.venv/bin/ruff check src dags tests scripts superset/superset_config.py
+	OREF_DBT_DUCKDB_PATH=$$(mktemp -d)/lint.duckdb .venv/bin/sqlfluff lint dbt_project/models --disable-progress-bar --nocolor
+
+test: install lint
+	.venv/bin/pytest -m "not services" -q
+
+test-services: install
+	.venv/bin/pytest -m services -q
+
+up: install
+	scripts/up.sh
+
+clean:
+	rm -rf $(OREF_DATA_DIR)/landing $(OREF_DATA_DIR)/warehouse $(OREF_DATA_DIR)/runs $(OREF_DATA_DIR)/reports \
+	       $(OREF_DATA_DIR)/quarantine $(OREF_DATA_DIR)/superset

@@ -1,0 +1,206 @@
+"""The ``oref`` command: run, fetch, build, publish, rollback, status."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from oref.config import Settings
+from oref.errors import OrefError
+from oref.sources import SOURCE_NAMES
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+@contextlib.contextmanager
+def _sources_online(settings: Settings) -> Iterator[Settings]:
+    """In snapshot mode with no replay server given, serve the bundled snapshot for this command."""
+    if settings.source_mode == "snapshot" and not settings.replay_url:
+        from oref.replay import ReplayServer
+
+        with ReplayServer(settings.snapshot_dir) as server:
+            _say(f"replay server: {server.base_url} serving {settings.snapshot_dir}")
+            yield settings.with_(replay_url=server.base_url)
+    else:
+        yield settings
+
+
+def _print_summary(summary: object) -> None:
+    from oref.pipeline import RunSummary
+
+    assert isinstance(summary, RunSummary)
+    _say("")
+    _say(f"Run {summary.run_id} — territory {summary.territory}, sources: {summary.source_mode}")
+    _say(f"  {'source':<10} {'status':<10} {'rows':>9}  checks ok/failed")
+    for f in summary.fetches:
+        _say(f"  {f.source:<10} {f.status:<10} {f.rows:>9,}  {f.checks_passed}/{f.checks_failed}")
+        if f.status == "failed":
+            _say(f"      ! {f.message}")
+    if summary.build:
+        b = summary.build
+        loaded = sum(b.rows.values())
+        _say(f"  loaded {loaded:,} raw rows into {len(b.rows)} tables")
+        _say(f"  checks: {b.checks_passed} passed, {b.checks_failed} failed (error), {b.checks_warned} warnings")
+    if summary.published:
+        _say(f"  published: {summary.published.path} ({summary.published.bytes:,} bytes)")
+        if summary.published.previous:
+            _say(f"  previous kept: {summary.published.previous}")
+    else:
+        _say("  published: nothing (the warehouse is unchanged)")
+    if summary.error:
+        _say(f"  error: {summary.error}")
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from oref.pipeline import run
+
+    with _sources_online(settings) as live:
+        summary = run(live, run_id=args.run_id, progress=_say)
+    _print_summary(summary)
+    return 0 if summary.ok else 1
+
+
+def cmd_fetch(settings: Settings, args: argparse.Namespace) -> int:
+    from oref.pipeline import fetch_all, new_run_id
+
+    names = tuple(args.sources) or SOURCE_NAMES
+    unknown = [n for n in names if n not in SOURCE_NAMES]
+    if unknown:
+        _say(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(SOURCE_NAMES)}")
+        return 2
+    run_id = args.run_id or new_run_id()
+    with _sources_online(settings) as live:
+        results = fetch_all(live, run_id, _say, names)
+    for r in results:
+        _say(f"  {r.source:<10} {r.status:<10} {r.rows:>9,} rows  {r.message if r.status == 'failed' else ''}")
+    return 0 if all(r.status != "failed" for r in results) else 1
+
+
+def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
+    from oref.pipeline import build, new_run_id
+
+    result = build(settings, args.run_id or new_run_id(), _say)
+    _say(f"build ready: {result.path} ({result.checks_passed} checks passed); publish with `oref publish`")
+    return 0
+
+
+def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
+    from oref.publish import publish
+
+    build_path = Path(args.build) if args.build else _latest_build(settings)
+    if build_path is None:
+        _say(f"no build in {settings.build_dir}: run `oref build` first")
+        return 1
+    result = publish(settings, build_path)
+    _say(f"published {build_path.name} -> {result.path}")
+    return 0
+
+
+def cmd_rollback(settings: Settings, args: argparse.Namespace) -> int:
+    from oref.publish import rollback
+
+    result = rollback(settings)
+    _say(f"rolled back: {result.path} is the previous warehouse again")
+    return 0
+
+
+def _latest_build(settings: Settings) -> Path | None:
+    builds = sorted(settings.build_dir.glob("oref-*.duckdb"), key=lambda p: p.stat().st_mtime)
+    return builds[-1] if builds else None
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    import duckdb
+
+    from oref.landing import LandingZone
+
+    status: dict[str, object] = {"territory": settings.territory.label, "data_dir": str(settings.data_dir)}
+    wh = settings.warehouse_path
+    if wh.exists():
+        con = duckdb.connect(str(wh), read_only=True)
+        try:
+            last = con.execute("select run_id, finished_at, territory, source_mode, checks_passed, checks_failed "
+                               "from quality.runs order by finished_at desc limit 1").fetchone()
+            indicators = con.execute("select count(distinct indicator_code), count(*) from marts.mart_indicators"
+                                     ).fetchone()
+        finally:
+            con.close()
+        status["warehouse"] = {
+            "path": str(wh), "bytes": wh.stat().st_size,
+            "published_at": datetime.fromtimestamp(wh.stat().st_mtime, UTC).isoformat(timespec="seconds"),
+            "last_run": dict(zip(["run_id", "finished_at", "territory", "source_mode", "checks_passed",
+                                  "checks_failed"], [str(v) for v in last], strict=True)) if last else None,
+            "indicators": indicators[0] if indicators else 0, "indicator_rows": indicators[1] if indicators else 0,
+        }
+    else:
+        status["warehouse"] = None
+    landing = LandingZone(settings)
+    status["sources"] = {
+        name: [{"file": f.name, "vintage": f.vintage, "data_vintage": f.data_vintage, "rows": f.manifest.get("rows"),
+                "fetched_at": f.manifest.get("fetched_at")} for f in landing.latest_by_name(name).values()]
+        for name in SOURCE_NAMES
+    }
+    if args.json:
+        _say(json.dumps(status, indent=2, ensure_ascii=False, default=str))
+        return 0
+    w = status["warehouse"]
+    if isinstance(w, dict):
+        _say(f"warehouse: {w['path']} ({w['bytes']:,} bytes, published {w['published_at']})")
+        _say(f"  {w['indicators']} indicators, {w['indicator_rows']} rows; last run: {w['last_run']}")
+    else:
+        _say(f"warehouse: not published yet ({wh})")
+    for name, files in status["sources"].items():  # type: ignore[union-attr]
+        if not files:
+            _say(f"  {name:<8} nothing landed")
+        for f in files:
+            _say(f"  {name:<8} {f['file']:<28} data {f['data_vintage']:<6} landed {f['vintage']}  {f['rows']} rows")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oref", description="Indicator warehouse for OREF observatories.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log HTTP retries and details")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="fetch every source, build, audit and publish")
+    p.add_argument("--run-id")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("fetch", help="fetch sources into the landing zone")
+    p.add_argument("sources", nargs="*", help=f"among {', '.join(SOURCE_NAMES)} (default: all)")
+    p.add_argument("--run-id")
+    p.set_defaults(func=cmd_fetch)
+    p = sub.add_parser("build", help="load the latest landed files into a new build file and audit it")
+    p.add_argument("--run-id")
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("publish", help="atomically publish a build (default: the latest)")
+    p.add_argument("build", nargs="?")
+    p.set_defaults(func=cmd_publish)
+    p = sub.add_parser("rollback", help="restore the previously published warehouse")
+    p.set_defaults(func=cmd_rollback)
+    p = sub.add_parser("status", help="what is published and what has landed")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        return int(args.func(settings, args))
+    except OrefError as exc:
+        _say(f"oref {args.command}: {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The one settings object of oref, read from the environment.
+
+Every module receives a ``Settings``; nothing reads ``os.environ`` elsewhere (the Airflow DAG,
+the CLI and the tests all go through ``Settings.from_env``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from oref import __version__
+from oref.errors import ConfigError
+
+SourceMode = Literal["snapshot", "live"]
+
+# Real hosts of the sources. In snapshot mode each one is served by the replay server under
+# ``<replay_url>/<host>``, so the path after the host segment is the real URL path.
+LIVE_HOSTS: tuple[str, ...] = (
+    "www.insee.fr",
+    "www.data.gouv.fr",
+    "static.data.gouv.fr",
+    "open.urssaf.fr",
+)
+
+_DEPT_RE = re.compile(r"^(?:\d{2}|2A|2B|97[1-6])$")
+_REGION_RE = re.compile(r"^\d{2}$")
+
+
+@dataclass(frozen=True)
+class Territory:
+    """The observed territory: a département (``972``) or a région (``reg:02``).
+
+    Région and département codes overlap (``02`` is both the Aisne and the Martinique région),
+    hence the explicit ``reg:`` prefix.
+    """
+
+    kind: Literal["departement", "region"]
+    code: str
+
+    @classmethod
+    def parse(cls, raw: str) -> Territory:
+        value = raw.strip()
+        if value.lower().startswith("reg:"):
+            code = value[4:].strip()
+            if not _REGION_RE.match(code):
+                raise ConfigError(f"OREF_TERRITORY={raw!r}: a région code is two digits, e.g. 'reg:02'")
+            return cls("region", code)
+        code = value.upper()
+        if not _DEPT_RE.match(code):
+            raise ConfigError(
+                f"OREF_TERRITORY={raw!r}: expected a département code (e.g. '972', '2A', '75') "
+                "or 'reg:NN' for a région"
+            )
+        return cls("departement", code)
+
+    @property
+    def label(self) -> str:
+        return f"reg:{self.code}" if self.kind == "region" else self.code
+
+    def ods_where(self) -> str:
+        """Opendatasoft ODSQL filter selecting this territory in URSSAF-style exports."""
+        column = "code_region" if self.kind == "region" else "code_departement"
+        return f'{column}="{self.code}"'
+
+
+@dataclass(frozen=True)
+class Settings:
+    territory: Territory = field(default_factory=lambda: Territory("departement", "972"))
+    data_dir: Path = Path("data")
+    source_mode: SourceMode = "live"
+    replay_url: str | None = None
+    snapshot_dir: Path = Path("data/snapshot")
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+    max_retries: int = 4
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    max_download_bytes: int = 2 * 1024**3
+    user_agent: str = f"oref/{__version__} (open-source OREF indicator warehouse; python-requests)"
+    project_root: Path = field(default_factory=lambda: Path(__file__).resolve().parents[2])
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        mode = env.get("OREF_SOURCE_MODE", "live").strip().lower()
+        if mode not in ("snapshot", "live"):
+            raise ConfigError(f"OREF_SOURCE_MODE={mode!r}: expected 'snapshot' or 'live'")
+        root = Path(__file__).resolve().parents[2]
+        data_dir = Path(env.get("OREF_DATA_DIR", "data")).expanduser()
+        snapshot_dir = Path(env.get("OREF_SNAPSHOT_DIR", str(root / "data" / "snapshot"))).expanduser()
+        # In snapshot mode without OREF_REPLAY_URL the CLI starts a replay server in-process.
+        replay_url = env.get("OREF_REPLAY_URL") or None
+        try:
+            return cls(
+                territory=Territory.parse(env.get("OREF_TERRITORY", "972")),
+                data_dir=data_dir.resolve(),
+                source_mode=mode,  # type: ignore[arg-type]
+                replay_url=replay_url.rstrip("/") if replay_url else None,
+                snapshot_dir=snapshot_dir.resolve(),
+                connect_timeout=float(env.get("OREF_HTTP_CONNECT_TIMEOUT", "10")),
+                read_timeout=float(env.get("OREF_HTTP_READ_TIMEOUT", "120")),
+                max_retries=int(env.get("OREF_HTTP_MAX_RETRIES", "4")),
+                backoff_base=float(env.get("OREF_HTTP_BACKOFF_BASE", "1.0")),
+                project_root=root,
+            )
+        except ValueError as exc:  # a non-numeric timeout or retry count
+            raise ConfigError(f"invalid numeric OREF_HTTP_* setting: {exc}") from exc
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    # --- where things live -------------------------------------------------------------------
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.data_dir / "warehouse"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.warehouse_dir / "oref.duckdb"
+
+    @property
+    def previous_warehouse_path(self) -> Path:
+        return self.warehouse_dir / "oref.previous.duckdb"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.warehouse_dir / "builds"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return self.project_root / "dbt_project"
+
+    @property
+    def expectations_dir(self) -> Path:
+        return self.project_root / "expectations"
+
+    # --- where sources are fetched from --------------------------------------------------------
+    def resolve_url(self, url: str) -> str:
+        """Map a real source URL to the URL actually fetched in this mode.
+
+        Live mode fetches the URL as is. Snapshot mode fetches
+        ``<replay_url>/<host><path>?<query>`` from the loopback replay server, so the same fetch code,
+        paging and error handling run in both modes.
+        """
+        if self.source_mode == "live":
+            return url
+        parts = urlsplit(url)
+        if parts.hostname not in LIVE_HOSTS:
+            # Already a replay URL (e.g. a resource URL the replay server rewrote) or unknown host.
+            return url
+        if self.replay_url is None:
+            raise ConfigError("snapshot mode needs a replay server: set OREF_REPLAY_URL or use the oref CLI")
+        query = f"?{parts.query}" if parts.query else ""
+        return f"{self.replay_url}/{parts.hostname}{parts.path}{query}"

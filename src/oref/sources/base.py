@@ -1,0 +1,219 @@
+"""What every source shares: the fetch context, results, file sniffing and the landing protocol."""
+
+from __future__ import annotations
+
+import json
+import logging
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from oref.config import Settings
+from oref.errors import HttpError, SourceError
+from oref.http import Download, HttpClient
+from oref.landing import LandedFile, LandingZone
+from oref.quality.checks import CheckResult
+
+if TYPE_CHECKING:
+    import duckdb
+
+log = logging.getLogger(__name__)
+
+FileKind = Literal["csv", "xlsx", "zip", "json"]
+FetchStatus = Literal["landed", "unchanged", "failed", "skipped"]
+
+
+@dataclass
+class FetchResult:
+    """What happened to one source in one run (JSON-serialisable for Airflow's XCom)."""
+
+    source: str
+    status: FetchStatus
+    files: list[str] = field(default_factory=list)
+    rows: int = 0
+    message: str = ""
+    checks_passed: int = 0
+    checks_failed: int = 0
+
+
+@dataclass
+class FetchContext:
+    settings: Settings
+    http: HttpClient
+    landing: LandingZone
+    run_id: str
+    checks: list[CheckResult] = field(default_factory=list)
+
+
+@dataclass
+class Validated:
+    """What a source's validator learnt about a downloaded file before it may land."""
+
+    rows: int
+    data_vintage: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FileOutcome:
+    status: Literal["landed", "unchanged"]
+    landed: LandedFile
+
+
+class Source:
+    """A source module subclasses this: where to fetch, how to page, what the file means."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    licence: ClassVar[str]
+    cadence: ClassVar[str]
+    # requests per second per host, for politeness
+    rate_limits: ClassVar[dict[str, float]] = {}
+
+    def fetch(self, ctx: FetchContext) -> FetchResult:
+        raise NotImplementedError
+
+    def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
+             run_id: str) -> dict[str, int]:
+        """Load the latest landed files into ``raw.*`` tables; return rows per table."""
+        raise NotImplementedError
+
+
+def sniff(path: Path, kind: FileKind, *, source: str, url: str) -> None:
+    """Refuse what is obviously not the expected file: HTML error pages, empty or truncated files."""
+    size = path.stat().st_size
+    if size == 0:
+        raise SourceError(source, f"empty {kind} file", url=url)
+    head = path.open("rb").read(1024)
+    lowered = head.lstrip().lower()
+    if lowered.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in lowered[:512]:
+        title = ""
+        text = head.decode("utf-8", "replace")
+        if "<title>" in text.lower():
+            start = text.lower().index("<title>") + 7
+            title = text[start: text.lower().find("</title>", start)].strip()
+        raise SourceError(
+            source,
+            f"expected a {kind} file but the server sent an HTML page"
+            + (f" titled {title!r}" if title else ""),
+            url=url,
+        )
+    if kind in ("xlsx", "zip"):
+        if not head.startswith(b"PK\x03\x04"):
+            raise SourceError(source, f"expected a {kind} file (a zip container) but got {head[:16]!r}", url=url)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                broken = archive.testzip()
+        except zipfile.BadZipFile as exc:
+            raise SourceError(source, f"corrupt or truncated {kind} file: {exc}", url=url) from exc
+        if broken is not None:
+            raise SourceError(source, f"corrupt member {broken!r} in {kind} file", url=url)
+    elif kind == "json":
+        try:
+            json.loads(path.read_bytes())
+        except ValueError as exc:
+            raise SourceError(source, f"invalid JSON: {exc}", url=url) from exc
+    elif kind == "csv":
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError:
+            # a multi-byte character may be cut at 1024 bytes: only the first error position matters
+            try:
+                head[:-4].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise SourceError(source, f"CSV is not UTF-8 (byte {exc.start}: {head[exc.start:exc.start + 4]!r})",
+                                  url=url) from exc
+
+
+def fetch_file(
+    ctx: FetchContext,
+    *,
+    source: str,
+    name: str,
+    url: str,
+    kind: FileKind,
+    validate: Callable[[Path], Validated],
+    params: dict[str, str] | None = None,
+) -> FileOutcome:
+    """Download one file, skip it when unchanged, validate it, then land it (or quarantine it).
+
+    Raises ``SourceError`` naming the source, URL and problem; a rejected download is moved to the
+    quarantine folder, never to the landing zone.
+    """
+    latest = ctx.landing.latest(source, name)
+    same_url = latest is not None and latest.manifest.get("request") == _request_key(url, params)
+    try:
+        download = ctx.http.download(
+            url,
+            params=params,
+            etag=latest.manifest.get("etag") if latest and same_url else None,
+            last_modified=latest.manifest.get("last_modified") if latest and same_url else None,
+            dest_dir=ctx.landing.root / ".incoming",
+        )
+    except HttpError as exc:
+        raise SourceError(source, str(exc), url=url) from exc
+    if download.not_modified and latest is not None:
+        log.info("%s: %s not modified (HTTP 304)", source, name)
+        return FileOutcome("unchanged", latest)
+    if latest is not None and download.sha256 == latest.sha256:
+        assert download.path is not None
+        download.path.unlink(missing_ok=True)
+        log.info("%s: %s unchanged (same sha256)", source, name)
+        return FileOutcome("unchanged", latest)
+    try:
+        sniff(_require_path(download), kind, source=source, url=url)
+        validated = validate(_require_path(download))
+    except SourceError as exc:
+        where = ctx.landing.quarantine(source, name, download, str(exc), ctx.run_id)
+        exc.args = (f"{exc.args[0]} | quarantined: {where}" if where else exc.args[0],)
+        raise
+    landed = ctx.landing.land(
+        source, name, download, rows=validated.rows, data_vintage=validated.data_vintage, run_id=ctx.run_id,
+        extra={"request": _request_key(url, params), **validated.extra},
+    )
+    return FileOutcome("landed", landed)
+
+
+def _require_path(download: Download) -> Path:
+    assert download.path is not None
+    return download.path
+
+
+def _request_key(url: str, params: dict[str, str] | None) -> str:
+    if not params:
+        return url
+    return url + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+
+
+def provenance_columns(landed: LandedFile, run_id: str) -> dict[str, Any]:
+    """The provenance every raw row carries."""
+    return {
+        "_source": landed.source,
+        "_source_url": landed.manifest.get("url"),
+        "_file_sha256": landed.sha256,
+        "_vintage": landed.data_vintage,
+        "_fetched_at": landed.manifest["fetched_at"],
+        "_run_id": run_id,
+    }
+
+
+PROVENANCE_DDL = (
+    "_source varchar, _source_url varchar, _file_sha256 varchar, _vintage varchar, "
+    "_fetched_at timestamp, _run_id varchar"
+)
+
+
+def provenance_select(landed: LandedFile, run_id: str) -> str:
+    """SQL select-list fragment with the provenance literals (values are ours, not user input)."""
+    p = provenance_columns(landed, run_id)
+
+    def lit(value: Any) -> str:
+        return "null" if value is None else "'" + str(value).replace("'", "''") + "'"
+
+    return (
+        f"{lit(p['_source'])} as _source, {lit(p['_source_url'])} as _source_url, "
+        f"{lit(p['_file_sha256'])} as _file_sha256, {lit(p['_vintage'])} as _vintage, "
+        f"cast({lit(p['_fetched_at'])} as timestamptz) as _fetched_at, {lit(p['_run_id'])} as _run_id"
+    )

@@ -1,0 +1,136 @@
+"""URSSAF establishments and salaried headcount by commune x APE (Opendatasoft explore v2.1).
+
+Quirks handled here:
+- bulk data comes from ``/exports/csv`` with a ``where`` filter on the territory: ``/records`` stops
+  at offset 10,000 and would silently truncate a national pull;
+- ``;``-separated, one column per year (``nombre_d_etablissements_2006`` ... ``_2025``,
+  ``effectifs_salaries_2006`` ...): melted to one row per commune x APE x year while loading, with
+  DuckDB's reader (a national file is 1.2 M rows: it never goes through pandas);
+- blank cells mean "no data or secret" and stay NULL, never 0;
+- APE codes have no dot (``6201Z``), Sirene writes ``62.01Z``: staging adds the dotted form.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from oref.config import Settings
+from oref.errors import SourceError
+from oref.landing import LandingZone
+from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select
+from oref.sources.tabular import check_csv_contract
+
+if TYPE_CHECKING:
+    import duckdb
+
+DATASET_ID = "etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last"
+EXPORT_URL = f"https://open.urssaf.fr/api/explore/v2.1/catalog/datasets/{DATASET_ID}/exports/csv"
+
+ID_COLUMNS = [
+    "region", "ancienne_region", "departement", "zone_d_emploi", "epci", "commune", "intitule_commune",
+    "grand_secteur_d_activite", "secteur_na17", "secteur_na38", "secteur_na88", "ape", "code_region",
+    "code_ancienne_region", "code_departement", "code_zone_d_emploi", "code_epci", "code_commune", "code_ape",
+]
+YEAR_PATTERNS = (r"nombre_d_etablissements_\d{4}", r"effectifs_salaries_\d{4}")
+_YEAR_COLUMN = re.compile(r"^(nombre_d_etablissements|effectifs_salaries)_(\d{4})$")
+
+
+def landed_name(settings: Settings) -> str:
+    # one logical file per territory: a 971 run must not be compared with a 972 landing
+    return f"commune_ape_{settings.territory.label.replace(':', '')}.csv"
+
+
+class UrssafSource(Source):
+    name = "urssaf"
+    title = "URSSAF — établissements employeurs et effectifs salariés par commune et APE"
+    licence = "ODbL"
+    cadence = "annuelle (mai-juin)"
+
+    def fetch(self, ctx: FetchContext) -> FetchResult:
+        settings = ctx.settings
+        params = {"where": settings.territory.ods_where(), "delimiter": ";"}
+        file_label = f"{DATASET_ID}.csv"
+        code_column = "code_region" if settings.territory.kind == "region" else "code_departement"
+
+        def validate(path: Path) -> Validated:
+            header, rows = check_csv_contract(path, ID_COLUMNS, delimiter=";", source=self.name, file=file_label,
+                                              optional_patterns=YEAR_PATTERNS)
+            years = sorted({m.group(2) for c in header if (m := _YEAR_COLUMN.match(c))})
+            if not years:
+                raise SourceError(self.name, "no yearly columns (nombre_d_etablissements_YYYY)", file=file_label)
+            if rows == 0:
+                raise SourceError(self.name, f"the export has no rows for {settings.territory.label}",
+                                  file=file_label)
+            self._check_values(path, header, code_column, settings.territory.code, file_label)
+            return Validated(rows=rows, data_vintage=years[-1], extra={"years": [years[0], years[-1]]})
+
+        outcome = fetch_file(ctx, source=self.name, name=landed_name(settings), url=EXPORT_URL, kind="csv",
+                             validate=validate, params=params)
+        rows = int(outcome.landed.manifest.get("rows") or 0)
+        return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], rows,
+                           f"{rows} commune x APE rows for {settings.territory.label}")
+
+    @staticmethod
+    def _check_values(path: Path, header: list[str], code_column: str, code: str, file_label: str) -> None:
+        """Territory filter honoured, counts numeric and not negative: checked with DuckDB, not pandas."""
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            con.execute("create view f as select * from read_csv(?, delim=';', header=true, all_varchar=true)",
+                        [str(path)])
+            other = con.execute(f'select "{code_column}" from f where "{code_column}" <> ? limit 1',
+                                [code]).fetchone()
+            if other:
+                raise SourceError("urssaf", f"row outside the requested territory {code}", file=file_label,
+                                  column=code_column, value=other[0])
+            for column in (c for c in header if _YEAR_COLUMN.match(c)):
+                bad = con.execute(
+                    f'select "{column}", code_commune, code_ape from f where "{column}" is not null and '
+                    f'(try_cast("{column}" as double) is null or try_cast("{column}" as double) < 0) limit 1'
+                ).fetchone()
+                if bad:
+                    raise SourceError("urssaf", f"non-numeric or negative count for commune {bad[1]} APE {bad[2]}",
+                                      file=file_label, column=column, value=bad[0])
+        finally:
+            con.close()
+
+    def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
+             run_id: str) -> dict[str, int]:
+        landed = landing.latest(self.name, landed_name(settings))
+        if landed is None:
+            raise SourceError(self.name, f"nothing landed for {settings.territory.label}: run the fetch first")
+        ids = ", ".join(ID_COLUMNS)
+        # UNPIVOT ... INCLUDE NULLS keeps blank cells as NULL rows instead of dropping them,
+        # so a blank (no data / secret) is distinguishable from a pair absent from the file.
+        con.execute(
+            f"""
+            create or replace table raw.urssaf_establishments as
+            with src as (
+                select * from read_csv(?, delim=';', header=true, all_varchar=true)
+            ),
+            long as (
+                unpivot include nulls src
+                on columns('^(nombre_d_etablissements|effectifs_salaries)_[0-9]{{4}}$')
+                into name measure value amount
+            ),
+            typed as (
+                select {ids},
+                    cast(regexp_extract(measure, '([0-9]{{4}})$', 1) as integer) as year,
+                    regexp_extract(measure, '^(.*)_[0-9]{{4}}$', 1) as measure,
+                    cast(round(try_cast(amount as double)) as integer) as amount
+                from long
+            )
+            select {ids}, year,
+                max(amount) filter (where measure = 'nombre_d_etablissements') as establishments,
+                max(amount) filter (where measure = 'effectifs_salaries') as headcount,
+                {provenance_select(landed, run_id)}
+            from typed
+            group by all
+            """,
+            [str(landed.path)],
+        )
+        row = con.execute("select count(*) from raw.urssaf_establishments").fetchone()
+        return {"raw.urssaf_establishments": int(row[0]) if row else 0}
