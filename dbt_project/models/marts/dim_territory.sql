@@ -1,0 +1,268 @@
+{#-
+    Every territory an indicator can be published for, inside the configured territory (vars
+    territory_kind / territory_code): its communes, EPCIs, zones, BMO bassins, département(s) and
+    région. A territory that extends beyond the configured one (an EPCI straddling two
+    départements, the région of one département among several) is kept, flagged is_partial:
+    figures computed from in-scope data alone would understate it, so mart_indicators skips it.
+-#}
+
+with
+
+communes as (
+    select
+        commune_code,
+        commune_name,
+        department_code,
+        region_code
+    from {{ ref('stg_insee__communes') }}
+),
+
+epci_communes as (
+    select
+        commune_code,
+        epci_code
+    from {{ ref('stg_insee__epci_communes') }}
+    where epci_code is not null
+),
+
+epcis as (
+    select
+        epci_code,
+        epci_name
+    from {{ ref('stg_insee__epci') }}
+),
+
+epci_zones as (
+    select
+        epci_code,
+        zone_code,
+        zone_name
+    from {{ ref('epci_zone') }}
+),
+
+departements as (
+    select
+        department_code,
+        department_name,
+        region_code
+    from {{ ref('stg_insee__departements') }}
+),
+
+regions as (
+    select
+        region_code,
+        region_name
+    from {{ ref('stg_insee__regions') }}
+),
+
+basin_cells as (
+    select
+        basin_code,
+        basin_name,
+        department_code,
+        region_code,
+        survey_year
+    from {{ ref('stg_france_travail__bmo') }}
+),
+
+-- every commune of France, with its EPCI and zone, flagged when inside the configured territory
+communes_located as (
+    select
+        c.commune_code,
+        c.commune_name,
+        c.department_code,
+        c.region_code,
+        ec.epci_code,
+        ez.zone_code,
+        {{ in_territory('c.department_code', 'c.region_code') }} as is_in_scope
+    from communes as c
+    left join epci_communes as ec on c.commune_code = ec.commune_code
+    left join epci_zones as ez on ec.epci_code = ez.epci_code
+),
+
+commune_rows as (
+    select
+        commune_code as territory_code,
+        'commune' as territory_level,
+        commune_name as territory_name,
+        department_code,
+        region_code,
+        epci_code,
+        zone_code,
+        false as is_partial
+    from communes_located
+    where is_in_scope
+),
+
+-- An EPCI can straddle départements: it is attached to the one holding most of its communes.
+epci_departements as (
+    select
+        epci_code,
+        department_code,
+        region_code,
+        row_number() over (
+            partition by epci_code
+            order by count(*) desc, department_code asc
+        ) as department_rank
+    from communes_located
+    where epci_code is not null
+    group by epci_code, department_code, region_code
+),
+
+epci_scope as (
+    select
+        epci_code,
+        bool_or(is_in_scope) as has_communes_in_scope,
+        not bool_and(is_in_scope) as is_partial
+    from communes_located
+    where epci_code is not null
+    group by epci_code
+),
+
+epci_rows as (
+    select
+        es.epci_code as territory_code,
+        'epci' as territory_level,
+        coalesce(e.epci_name, es.epci_code) as territory_name,
+        ed.department_code,
+        ed.region_code,
+        es.epci_code,
+        ez.zone_code,
+        es.is_partial
+    from epci_scope as es
+    inner join epci_departements as ed
+        on es.epci_code = ed.epci_code and ed.department_rank = 1
+    left join epcis as e on es.epci_code = e.epci_code
+    left join epci_zones as ez on es.epci_code = ez.epci_code
+    where es.has_communes_in_scope
+),
+
+-- A zone is partial when one of its EPCIs is partial or lies wholly outside the territory.
+zone_rows as (
+    select
+        ez.zone_code as territory_code,
+        'zone' as territory_level,
+        ez.zone_name as territory_name,
+        min(er.department_code) as department_code,
+        min(er.region_code) as region_code,
+        cast(null as varchar) as epci_code,
+        ez.zone_code,
+        bool_or(er.territory_code is null or er.is_partial) as is_partial
+    from epci_zones as ez
+    left join epci_rows as er on ez.epci_code = er.territory_code
+    group by ez.zone_code, ez.zone_name
+    having bool_or(er.territory_code is not null)
+),
+
+-- BMO publishes bassin x métier x département rows: a bassin is attached to the département
+-- with most rows, and is partial when it also has rows outside the territory.
+basin_departements as (
+    select
+        basin_code,
+        department_code,
+        region_code,
+        {{ in_territory('department_code', 'region_code') }} as is_in_scope,
+        row_number() over (
+            partition by basin_code
+            order by count(*) desc, department_code asc
+        ) as department_rank
+    from basin_cells
+    group by basin_code, department_code, region_code
+),
+
+-- bassins are redrawn between survey years: name them as in the latest survey
+basin_names as (
+    select
+        basin_code,
+        basin_name,
+        row_number() over (
+            partition by basin_code
+            order by survey_year desc, basin_name asc
+        ) as name_rank
+    from basin_cells
+),
+
+basin_rows as (
+    select
+        bd.basin_code as territory_code,
+        'bassin_bmo' as territory_level,
+        bn.basin_name as territory_name,
+        min(case when bd.department_rank = 1 then bd.department_code end) as department_code,
+        min(case when bd.department_rank = 1 then bd.region_code end) as region_code,
+        cast(null as varchar) as epci_code,
+        cast(null as varchar) as zone_code,
+        not bool_and(bd.is_in_scope) as is_partial
+    from basin_departements as bd
+    inner join basin_names as bn
+        on bd.basin_code = bn.basin_code and bn.name_rank = 1
+    group by bd.basin_code, bn.basin_name
+    having bool_or(bd.is_in_scope)
+),
+
+departement_rows as (
+    select
+        department_code as territory_code,
+        'departement' as territory_level,
+        department_name as territory_name,
+        department_code,
+        region_code,
+        cast(null as varchar) as epci_code,
+        cast(null as varchar) as zone_code,
+        false as is_partial
+    from departements
+    where {{ in_territory('department_code', 'region_code') }}
+),
+
+-- a région is partial when the territory is one of several départements in it
+region_scope as (
+    select
+        region_code,
+        bool_or({{ in_territory('department_code', 'region_code') }}) as has_departements_in_scope,
+        not bool_and({{ in_territory('department_code', 'region_code') }}) as is_partial
+    from departements
+    group by region_code
+),
+
+region_rows as (
+    select
+        r.region_code as territory_code,
+        'region' as territory_level,
+        r.region_name as territory_name,
+        cast(null as varchar) as department_code,
+        r.region_code,
+        cast(null as varchar) as epci_code,
+        cast(null as varchar) as zone_code,
+        rs.is_partial
+    from regions as r
+    inner join region_scope as rs on r.region_code = rs.region_code
+    where rs.has_departements_in_scope
+),
+
+territories as (
+    select * from commune_rows
+    union all
+    select * from epci_rows
+    union all
+    select * from zone_rows
+    union all
+    select * from basin_rows
+    union all
+    select * from departement_rows
+    union all
+    select * from region_rows
+),
+
+final as (
+    select
+        cast(territory_code as varchar) as territory_code,
+        cast(territory_level as varchar) as territory_level,
+        cast(territory_name as varchar) as territory_name,
+        cast(department_code as varchar) as department_code,
+        cast(region_code as varchar) as region_code,
+        cast(epci_code as varchar) as epci_code,
+        cast(zone_code as varchar) as zone_code,
+        cast(is_partial as boolean) as is_partial
+    from territories
+)
+
+select * from final

@@ -1,0 +1,48 @@
+{#-
+    BMO recruitment projects inside the configured territory, one row per bassin x métier x
+    survey year (x département, for the rare bassin that straddles two). Secret cells keep
+    NULL counts with is_*_suppressed = true. Column names are a public interface (Superset).
+-#}
+
+with
+
+bmo as (
+    select * from {{ ref('stg_france_travail__bmo') }}
+    where {{ in_territory('department_code', 'region_code') }}
+),
+
+digital_occupations as (
+    select
+        occupation_code,
+        nomenclature_version
+    from {{ ref('digital_fap2021') }}
+),
+
+final as (
+    select
+        cast(b.survey_year as integer) as survey_year,
+        cast(b.survey_year as varchar) as period,
+        cast(b.region_code as varchar) as region_code,
+        cast(b.department_code as varchar) as department_code,
+        cast(b.basin_code as varchar) as basin_code,
+        cast(b.basin_name as varchar) as basin_name,
+        cast(b.occupation_code as varchar) as occupation_code,
+        cast(b.occupation_label as varchar) as occupation_label,
+        d.occupation_code is not null as is_digital,
+        cast(b.recruitment_projects as integer) as recruitment_projects,
+        cast(b.difficult_projects as integer) as difficult_projects,
+        cast(b.seasonal_projects as integer) as seasonal_projects,
+        b.is_projects_suppressed,
+        b.is_difficult_suppressed,
+        b.is_seasonal_suppressed,
+        cast(b.source_vintage as varchar) as source_vintage,
+        cast({{ run_id_literal() }} as varchar) as run_id
+    from bmo as b
+    -- the digital list is FAP2021: a FAP2009 code that happens to match is not digital
+    left join digital_occupations as d
+        on
+            b.occupation_code = d.occupation_code
+            and b.nomenclature_version = d.nomenclature_version
+)
+
+select * from final
