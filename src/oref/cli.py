@@ -112,6 +112,45 @@ def cmd_rollback(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def local_secret(settings: Settings, name: str, env: dict[str, str]) -> str:
+    """A secret from the environment, else one generated once under ``<data>/secrets`` (mode 600).
+
+    For a laptop's ``make run``/``make up`` only: deployments pass secrets in the environment.
+    """
+    if env.get(name):
+        return env[name]
+    import secrets
+
+    directory = settings.data_dir / "secrets"
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / name.lower()
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48 if "KEY" in name else 18) + "\n", "utf-8")
+    return path.read_text("utf-8").strip()
+
+
+def cmd_superset_import(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+
+    from oref.superset_assets import bootstrap
+
+    if not settings.warehouse_path.exists():
+        _say(f"no published warehouse at {settings.warehouse_path}: run `oref run` first")
+        return 1
+    env = dict(os.environ)
+    env.setdefault("OREF_DATA_DIR", str(settings.data_dir))
+    env["SUPERSET_SECRET_KEY"] = local_secret(settings, "SUPERSET_SECRET_KEY", env)
+    env["SUPERSET_ADMIN_USER"] = env.get("SUPERSET_ADMIN_USER") or "admin"
+    env["SUPERSET_ADMIN_PASSWORD"] = local_secret(settings, "SUPERSET_ADMIN_PASSWORD", env)
+    _say("[superset] migrating metadata, importing the dashboards ...")
+    bootstrap(settings.warehouse_path, settings.data_dir / "superset", env)
+    where = ("$SUPERSET_ADMIN_PASSWORD" if os.environ.get("SUPERSET_ADMIN_PASSWORD")
+             else str(settings.data_dir / "secrets" / "superset_admin_password"))
+    _say(f"[superset] dashboards imported; user {env['SUPERSET_ADMIN_USER']!r}, password in {where}")
+    return 0
+
+
 def _latest_build(settings: Settings) -> Path | None:
     builds = sorted(settings.build_dir.glob("oref-*.duckdb"), key=lambda p: p.stat().st_mtime)
     return builds[-1] if builds else None
@@ -184,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_publish)
     p = sub.add_parser("rollback", help="restore the previously published warehouse")
     p.set_defaults(func=cmd_rollback)
+    p = sub.add_parser("superset-import", help="(re)import the Superset dashboards on the published warehouse")
+    p.set_defaults(func=cmd_superset_import)
     p = sub.add_parser("status", help="what is published and what has landed")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
@@ -197,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         return int(args.func(settings, args))
-    except OrefError as exc:
+    except (OrefError, RuntimeError, FileNotFoundError) as exc:
         _say(f"oref {args.command}: {exc}")
         return 1
 

@@ -88,25 +88,25 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        mode = env.get("OREF_SOURCE_MODE", "live").strip().lower()
+        mode = (env.get("OREF_SOURCE_MODE") or "live").strip().lower()
         if mode not in ("snapshot", "live"):
             raise ConfigError(f"OREF_SOURCE_MODE={mode!r}: expected 'snapshot' or 'live'")
         root = Path(__file__).resolve().parents[2]
-        data_dir = Path(env.get("OREF_DATA_DIR", "data")).expanduser()
-        snapshot_dir = Path(env.get("OREF_SNAPSHOT_DIR", str(root / "data" / "snapshot"))).expanduser()
+        data_dir = Path(env.get("OREF_DATA_DIR") or "data").expanduser()
+        snapshot_dir = Path(env.get("OREF_SNAPSHOT_DIR") or root / "data" / "snapshot").expanduser()
         # In snapshot mode without OREF_REPLAY_URL the CLI starts a replay server in-process.
         replay_url = env.get("OREF_REPLAY_URL") or None
         try:
             return cls(
-                territory=Territory.parse(env.get("OREF_TERRITORY", "972")),
+                territory=Territory.parse(env.get("OREF_TERRITORY") or "972"),
                 data_dir=data_dir.resolve(),
                 source_mode=mode,  # type: ignore[arg-type]
                 replay_url=replay_url.rstrip("/") if replay_url else None,
                 snapshot_dir=snapshot_dir.resolve(),
-                connect_timeout=float(env.get("OREF_HTTP_CONNECT_TIMEOUT", "10")),
-                read_timeout=float(env.get("OREF_HTTP_READ_TIMEOUT", "120")),
-                max_retries=int(env.get("OREF_HTTP_MAX_RETRIES", "4")),
-                backoff_base=float(env.get("OREF_HTTP_BACKOFF_BASE", "1.0")),
+                connect_timeout=float(env.get("OREF_HTTP_CONNECT_TIMEOUT") or "10"),
+                read_timeout=float(env.get("OREF_HTTP_READ_TIMEOUT") or "120"),
+                max_retries=int(env.get("OREF_HTTP_MAX_RETRIES") or "4"),
+                backoff_base=float(env.get("OREF_HTTP_BACKOFF_BASE") or "1.0"),
                 project_root=root,
             )
         except ValueError as exc:  # a non-numeric timeout or retry count

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -116,6 +117,9 @@ def _dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+_DBT_PROGRESS = re.compile(r"(\d+ of \d+) (OK|PASS|FAIL|ERROR|WARN|SKIP)\s+(.*?)(?:\s\.{2,}|\s*\[|$)")
+
+
 def dbt_vars(settings: Settings, run_id: str) -> dict[str, str]:
     return {"territory_kind": settings.territory.kind, "territory_code": settings.territory.code, "run_id": run_id}
 
@@ -124,7 +128,8 @@ def run_dbt(settings: Settings, build_path: Path, run_id: str, args: list[str],
             progress: Progress = print) -> tuple[int, Path]:
     """Run a dbt command against the build file; returns (exit code, target path)."""
     target = settings.runs_dir / run_id / "dbt_target"
-    env = {**os.environ, "OREF_DBT_DUCKDB_PATH": str(build_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, "OREF_DBT_DUCKDB_PATH": str(build_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "DBT_USE_COLORS": "false"}
     command = [
         _dbt_executable(), *args,
         "--project-dir", str(settings.dbt_project_dir),
@@ -140,9 +145,12 @@ def run_dbt(settings: Settings, build_path: Path, run_id: str, args: list[str],
     for line in process.stdout:
         line = line.rstrip()
         tail = [*tail[-40:], line]
-        # dbt's "12 of 40 OK created sql table model marts.x" lines are the progress of the build
-        if " of " in line and any(w in line for w in ("OK", "PASS", "FAIL", "ERROR", "WARN", "SKIP")):
-            progress(f"    dbt {line.split(' | ')[-1].strip() if ' | ' in line else line.strip()}")
+        # "12 of 140 OK created sql table model marts.x": show models as they are built and any
+        # test that did not pass; passing tests are counted in the summary instead
+        if m := _DBT_PROGRESS.search(line):
+            counter, status, what = m.group(1), m.group(2), m.group(3).rstrip(" .")
+            if status != "PASS":
+                progress(f"    dbt {counter} {status} {what}")
     code = process.wait()
     if code not in (0, 1):  # 1 = tests failed or models errored: reported from run_results.json
         raise OrefError(f"dbt crashed (exit {code}):\n" + "\n".join(tail))
@@ -262,7 +270,10 @@ def build(settings: Settings, run_id: str, progress: Progress = print,
         con.execute("create schema raw")
         for name in SOURCE_NAMES:
             progress(f"[load] {name} ...")
-            counts = get_source(name).load(con, settings, landing, run_id)
+            try:
+                counts = get_source(name).load(con, settings, landing, run_id)
+            except duckdb.Error as exc:
+                raise SourceError(name, f"loading into raw failed: {exc}") from exc
             result.rows.update(counts)
             progress(f"[load] {name}: " + ", ".join(f"{t} {n:,} rows" for t, n in counts.items()))
     finally:

@@ -30,6 +30,7 @@ def run_suite(suite_path: Path, frame: pd.DataFrame, *, source: str, target: str
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    _quiet_gx()
     spec = load_suite(suite_path)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -48,25 +49,31 @@ def run_suite(suite_path: Path, frame: pd.DataFrame, *, source: str, target: str
     validation = gx.ValidationDefinition(name=f"{spec['name']}_validation", data=batch, suite=suite)
     outcome = validation.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
     results: list[CheckResult] = []
-    # results come back in suite order; match on the configuration to be safe
-    by_config = {json.dumps(r.expectation_config.kwargs, sort_keys=True, default=str)
-                 + r.expectation_config.type: r for r in outcome.results}
+    # GX adds default kwargs to each configuration, so results are matched on the name we put in meta
+    by_name = {(r.expectation_config.meta or {}).get("name"): r for r in outcome.results}
     for item, severity in zip(spec["expectations"], severities, strict=True):
-        key = json.dumps(item["kwargs"], sort_keys=True, default=str) + item["type"]
-        res = by_config.get(key)
         name = (item.get("meta") or {}).get("name") or _describe(item)
-        if res is None:  # pragma: no cover - GX always answers every expectation
+        res = by_name.get(name)
+        if res is None:  # pragma: no cover - GX answers every expectation
             results.append(CheckResult(source, name, "gx", severity, "fail", "no result from GX", "", target))  # type: ignore[arg-type]
             continue
         observed, message = _summarise(res.result, item)
+        raised = res.exception_info.get("raised_exception") if isinstance(res.exception_info, dict) else False
+        if raised:
+            message = str(res.exception_info.get("exception_message") or message)
         results.append(CheckResult(
             source=source, check_name=name, engine="gx", severity=severity,  # type: ignore[arg-type]
-            status="pass" if res.success else "fail",
-            message="" if res.success else (res.exception_info.get("exception_message") or message
-                                              if isinstance(res.exception_info, dict) else message) or message,
+            status="pass" if res.success else "fail", message="" if res.success else message,
             observed=observed, target=target,
         ))
     return results
+
+
+def _quiet_gx() -> None:
+    # GX sets levels on some of its own loggers at import time: quieten every one of them
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("great_expectations"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _describe(item: dict[str, Any]) -> str:

@@ -164,7 +164,13 @@ def fetch_file(
         return FileOutcome("unchanged", latest)
     try:
         sniff(_require_path(download), kind, source=source, url=url)
-        validated = validate(_require_path(download))
+        try:
+            validated = validate(_require_path(download))
+        except SourceError:
+            raise
+        except Exception as exc:  # a parser crash on odd input is still this file's fault
+            raise SourceError(source, f"cannot parse {kind} file: {type(exc).__name__}: {exc}", url=url,
+                              file=name) from exc
     except SourceError as exc:
         where = ctx.landing.quarantine(source, name, download, str(exc), ctx.run_id)
         exc.args = (f"{exc.args[0]} | quarantined: {where}" if where else exc.args[0],)
@@ -203,6 +209,11 @@ PROVENANCE_DDL = (
     "_source varchar, _source_url varchar, _file_sha256 varchar, _vintage varchar, "
     "_fetched_at timestamp, _run_id varchar"
 )
+
+
+def sql_literal(value: object) -> str:
+    """A SQL string literal (DuckDB cannot take parameters in DDL such as CREATE VIEW ... read_csv(?))."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def provenance_select(landed: LandedFile, run_id: str) -> str:

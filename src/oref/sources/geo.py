@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, ClassVar
 from oref.config import Settings
 from oref.errors import SourceError
 from oref.landing import LandingZone
-from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select
+from oref.sources.base import (
+    FetchContext,
+    FetchResult,
+    Source,
+    Validated,
+    fetch_file,
+    provenance_select,
+    sql_literal,
+)
 from oref.sources.tabular import ColumnSpec, check_csv_contract, read_sheet_table, sheet_names
 
 if TYPE_CHECKING:
@@ -140,8 +148,7 @@ class GeoSource(Source):
             con.execute(
                 f"create or replace table raw.insee_{stem} as "
                 f"select {select}, {provenance_select(landed, run_id)} "
-                "from read_csv(?, delim=',', header=true, all_varchar=true, quote='\"')",
-                [str(landed.path)],
+                f"from read_csv({sql_literal(landed.path)}, delim=',', header=true, all_varchar=true, quote='\"')"
             )
             counts[f"raw.insee_{stem}"] = _count(con, f"raw.insee_{stem}")
         landed = latest.get("epci.zip")

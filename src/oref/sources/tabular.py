@@ -90,21 +90,24 @@ def find_header_row(
 def iter_sheet(path: Path, sheet_name: str) -> Iterator[tuple[object, ...]]:
     import openpyxl
 
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        yield from workbook[sheet_name].iter_rows(values_only=True)
-    finally:
-        workbook.close()
+    # a file object, not a path: openpyxl refuses paths without an .xlsx suffix (downloads have none)
+    with path.open("rb") as stream:
+        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        try:
+            yield from workbook[sheet_name].iter_rows(values_only=True)
+        finally:
+            workbook.close()
 
 
 def sheet_names(path: Path) -> list[str]:
     import openpyxl
 
-    workbook = openpyxl.load_workbook(path, read_only=True)
-    try:
-        return list(workbook.sheetnames)
-    finally:
-        workbook.close()
+    with path.open("rb") as stream:
+        workbook = openpyxl.load_workbook(stream, read_only=True)
+        try:
+            return list(workbook.sheetnames)
+        finally:
+            workbook.close()
 
 
 def read_sheet_table(

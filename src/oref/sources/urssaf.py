@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING
 from oref.config import Settings
 from oref.errors import SourceError
 from oref.landing import LandingZone
-from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select
+from oref.sources.base import (
+    FetchContext,
+    FetchResult,
+    Source,
+    Validated,
+    fetch_file,
+    provenance_select,
+    sql_literal,
+)
 from oref.sources.tabular import check_csv_contract
 
 if TYPE_CHECKING:
@@ -79,8 +87,8 @@ class UrssafSource(Source):
 
         con = duckdb.connect()
         try:
-            con.execute("create view f as select * from read_csv(?, delim=';', header=true, all_varchar=true)",
-                        [str(path)])
+            con.execute(f"create view f as select * from read_csv({sql_literal(path)}, delim=';', header=true, "
+                        "all_varchar=true)")
             other = con.execute(f'select "{code_column}" from f where "{code_column}" <> ? limit 1',
                                 [code]).fetchone()
             if other:
@@ -109,12 +117,13 @@ class UrssafSource(Source):
             f"""
             create or replace table raw.urssaf_establishments as
             with src as (
-                select * from read_csv(?, delim=';', header=true, all_varchar=true)
+                select * from read_csv({sql_literal(landed.path)}, delim=';', header=true, all_varchar=true)
             ),
             long as (
-                unpivot include nulls src
-                on columns('^(nombre_d_etablissements|effectifs_salaries)_[0-9]{{4}}$')
-                into name measure value amount
+                select * from src
+                unpivot include nulls (
+                    amount for measure in (columns('^(nombre_d_etablissements|effectifs_salaries)_[0-9]{{4}}$'))
+                )
             ),
             typed as (
                 select {ids},
@@ -129,8 +138,7 @@ class UrssafSource(Source):
                 {provenance_select(landed, run_id)}
             from typed
             group by all
-            """,
-            [str(landed.path)],
+            """
         )
         row = con.execute("select count(*) from raw.urssaf_establishments").fetchone()
         return {"raw.urssaf_establishments": int(row[0]) if row else 0}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make up`: Airflow (standalone, SQLite metadata) and Superset (SQLite metadata) on localhost,
+# for a laptop. Generated state and local secrets stay under $OREF_DATA_DIR (never in git).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OREF_DATA_DIR="${OREF_DATA_DIR:-$PWD/data}"
+mkdir -p "$OREF_DATA_DIR/secrets" "$OREF_DATA_DIR/logs"
+chmod 700 "$OREF_DATA_DIR/secrets"
+
+# Superset refuses to start without a SECRET_KEY: take the environment's, else a local generated one.
+if [ -z "${SUPERSET_SECRET_KEY:-}" ]; then
+  key_file="$OREF_DATA_DIR/secrets/superset_secret_key"
+  [ -s "$key_file" ] || (umask 077; .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(48))' > "$key_file")
+  SUPERSET_SECRET_KEY="$(cat "$key_file")"
+  export SUPERSET_SECRET_KEY
+fi
+
+# the published warehouse and dashboards (imports again if already there: idempotent)
+.venv/bin/oref superset-import
+
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$OREF_DATA_DIR/airflow}"
+export AIRFLOW__CORE__DAGS_FOLDER="$PWD/dags"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export OREF_SOURCE_MODE="${OREF_SOURCE_MODE:-live}"
+echo "Airflow: http://127.0.0.1:8080 (standalone; its generated admin password is in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)"
+.venv/bin/airflow standalone > "$OREF_DATA_DIR/logs/airflow.log" 2>&1 &
+airflow_pid=$!
+
+echo "Superset: http://127.0.0.1:8088/superset/dashboard/besoins-recrutement-numerique/ (user in SUPERSET_ADMIN_USER or 'admin'; password in \$SUPERSET_ADMIN_PASSWORD or $OREF_DATA_DIR/secrets/superset_admin_password)"
+SUPERSET_CONFIG_PATH="$PWD/superset/superset_config.py" superset/.venv/bin/superset run -h 127.0.0.1 -p 8088 --with-threads \
+  > "$OREF_DATA_DIR/logs/superset.log" 2>&1 &
+superset_pid=$!
+trap 'kill $airflow_pid $superset_pid 2>/dev/null || true' EXIT INT TERM
+echo "logs in $OREF_DATA_DIR/logs; Ctrl-C stops both"
+wait
