@@ -11,8 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from tests.conftest import REPO, OrefRun, oref
+from oref_testing import REPO, OrefRun, oref
 
 pytestmark = pytest.mark.slow
 
