@@ -38,8 +38,10 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
+from snapshot_manifest import manifest_entry, merge_manifest  # scripts/ is on sys.path when run
 
 SEED = 972
+GENERATED_BY = "scripts/make_snapshot.py"
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "data" / "snapshot"
 
@@ -746,21 +748,12 @@ def build_urssaf(geo: RealGeo) -> list[SnapshotFile]:
 # --------------------------------------------------------------------------------------------------
 
 
-def build_manifest(files: Sequence[SnapshotFile]) -> bytes:
-    entries = [
-        {
-            "path": f.path,
-            "url": f.url,
-            "source": f.source,
-            "kind": f.kind,
-            "sha256": hashlib.sha256(f.data).hexdigest(),
-            "bytes": len(f.data),
-            "description": f.description,
-            "licence": f.licence,
-        }
+def manifest_entries(files: Sequence[SnapshotFile]) -> list[dict[str, Any]]:
+    return [
+        manifest_entry(f.path, f.data, url=f.url, source=f.source, kind=f.kind, description=f.description,
+                       licence=f.licence, generated_by=GENERATED_BY, seed=SEED)
         for f in sorted(files, key=lambda f: f.path)
     ]
-    return _json_bytes({"generated_by": "scripts/make_snapshot.py", "seed": SEED, "files": entries})
 
 
 def build_all(real_dir: Path) -> list[SnapshotFile]:
@@ -782,7 +775,7 @@ def main(argv: list[str] | None = None) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(f.data)
         print(f"{len(f.data):>10,}  {f.kind:<18} {f.path}")
-    (out / "MANIFEST.json").write_bytes(build_manifest(files))
+    merge_manifest(out, manifest_entries(files), GENERATED_BY)
     print(f"wrote {len(files)} files and MANIFEST.json under {out}")
 
 

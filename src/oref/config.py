@@ -19,8 +19,9 @@ from oref.errors import ConfigError
 
 SourceMode = Literal["snapshot", "live"]
 
-# Real hosts of the sources. In snapshot mode each one is served by the replay server under
-# ``<replay_url>/<host>``, so the path after the host segment is the real URL path.
+# Real hosts of the sources. In snapshot mode every https URL is served by the replay server under
+# ``<replay_url>/<host>``, so the path after the host segment is the real URL path; the replay server
+# also knows each host that has a folder in the snapshot.
 LIVE_HOSTS: tuple[str, ...] = (
     "www.insee.fr",
     "www.data.gouv.fr",
@@ -167,8 +168,8 @@ class Settings:
         if self.source_mode == "live":
             return url
         parts = urlsplit(url)
-        if parts.hostname not in LIVE_HOSTS:
-            # Already a replay URL (e.g. a resource URL the replay server rewrote) or unknown host.
+        if parts.scheme != "https" or not parts.hostname:
+            # Already a replay URL (e.g. a resource URL the replay server rewrote).
             return url
         if self.replay_url is None:
             raise ConfigError("snapshot mode needs a replay server: set OREF_REPLAY_URL or use the oref CLI")

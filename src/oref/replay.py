@@ -35,6 +35,7 @@ from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 from oref.config import LIVE_HOSTS
+from oref.replay_apis import ReplayRequest, emulators
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +94,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve(head=False)
 
-    def _serve(self, head: bool) -> None:
+    def do_POST(self) -> None:
+        self._serve(head=False, method="POST")
+
+    def _serve(self, head: bool, method: str = "GET") -> None:
         parts = urlsplit(self.path)
         path = parts.path
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body_in = self.rfile.read(length) if length else b""
         replay = self.server.replay
         fault = replay.take_fault(path)
         if fault is not None and fault.truncate_to is None:
@@ -107,6 +113,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"unknown host in replay path\n", "text/plain", {}, head)
             return
         host, rest = segments[0], "/" + segments[1]
+        request = ReplayRequest(method, host, rest, query, {k.lower(): v for k, v in self.headers.items()},
+                                body_in, replay.snapshot_dir, replay.base_url, replay.state)
+        for emulator in emulators():
+            answer = emulator(request)
+            if answer is not None:
+                self._send(answer.status, answer.body, answer.content_type, answer.headers, head)
+                return
+        if method != "GET":
+            self._send(405, b"method not allowed\n", "text/plain", {}, head)
+            return
         if host == "www.data.gouv.fr" and (m := re.match(r"^/api/1/datasets/r/([\w-]+)/?$", rest)):
             target = replay.resource_redirect(m.group(1))
             if target is None:
@@ -218,6 +234,7 @@ class ReplayServer:
         self.last_modified = last_modified
         self._faults = {k: list(v) for k, v in (faults or {}).items()}
         self._lock = threading.Lock()
+        self.state: dict[str, object] = {}  # shared by the API emulators (tokens issued, counters)
         self._httpd = _ReplayHTTPServer((host, port), _Handler)
         self._httpd.replay = self
         self._thread: threading.Thread | None = None

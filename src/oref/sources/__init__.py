@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
+
 from oref.sources.base import Source
 
-SOURCE_NAMES: tuple[str, ...] = ("geo", "bmo", "urssaf")
+# name -> "module:Class"; modules are imported lazily to keep DAG parsing cheap
+_REGISTRY: dict[str, str] = {
+    "geo": "oref.sources.geo:GeoSource",
+    "bmo": "oref.sources.bmo:BmoSource",
+    "urssaf": "oref.sources.urssaf:UrssafSource",
+}
+SOURCE_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
 def get_source(name: str) -> Source:
-    """The source object for ``name`` (modules are imported lazily to keep DAG parsing cheap)."""
-    if name == "geo":
-        from oref.sources.geo import GeoSource
-
-        return GeoSource()
-    if name == "bmo":
-        from oref.sources.bmo import BmoSource
-
-        return BmoSource()
-    if name == "urssaf":
-        from oref.sources.urssaf import UrssafSource
-
-        return UrssafSource()
-    raise KeyError(f"unknown source {name!r}; known: {', '.join(SOURCE_NAMES)}")
+    """The source object for ``name``."""
+    try:
+        target = _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown source {name!r}; known: {', '.join(SOURCE_NAMES)}") from None
+    module_name, class_name = target.split(":")
+    source: Source = getattr(importlib.import_module(module_name), class_name)()
+    return source
