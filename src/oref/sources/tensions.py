@@ -1,0 +1,225 @@
+"""DARES / France Travail "Les tensions sur le marché du travail": yearly workbook by FAP 228 x territory.
+
+Quirks handled here:
+- the file is served by a handler URL with a query string (``HTFile.ashx?MEDIAID=187108``) and no
+  file name or extension: its kind is sniffed from the zip magic, and the MEDIAID changes every
+  year (the URL below must be updated with each vintage);
+- several sheets: a ``Sommaire`` (notes) sheet first, then one sheet per territorial level. They are
+  found by NAME (``national``, ``région``, ``département`` after normalisation), never by position,
+  because notes sheets come and go between vintages;
+- a title block sits above the header row, which is found by its labels; labels are French with
+  accents, apostrophes and ``œ`` (``Manque de main-d'œuvre disponible`` normalises to
+  ``manque_de_main_d_uvre_disponible``: the ligature has no ASCII decomposition) and are mapped by
+  pattern to stable names; a missing or an unknown column fails the landing, naming it and the sheet;
+- footnote rows under the table (text in the first column, no FAP code) are skipped;
+- small volumes (DOM): when a FAP x territory crossing lacks volume, ``Tension`` and the seven
+  complementary indicators are empty, only the imputed tension is given and ``Croisement ou
+  volumétrie suffisante`` is 0; kept as published (text in ``raw``), never filled with 0;
+- only the configured territory's département and région rows are loaded, plus the national rows
+  for comparison; the région of a département comes from the (stable since 2016) COG mapping below.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from oref.config import Settings, Territory
+from oref.errors import SourceError
+from oref.landing import LandingZone
+from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select
+from oref.sources.tabular import ColumnSpec, normalise_header, read_sheet_table, sheet_names
+
+if TYPE_CHECKING:
+    import duckdb
+
+# MEDIAID of the 2024 vintage (published 2026-02-04); the 2023 vintage was MEDIAID=183486
+WORKBOOK_URL = "https://statistiques.francetravail.org/offres/Handlers/HTFile.ashx?MEDIAID=187108"
+LANDED_NAME = "tensions_metiers.xlsx"
+
+VALUE_SPECS = [
+    ColumnSpec("tension", r"tension"),
+    ColumnSpec("tension_valeurs_imputees_volumetrie_insuffisante",
+               r"(tension_valeurs?_imputees?|indicateur_de_tension_impute)_?\w*"),
+    ColumnSpec("tension_discret", r"tension_discret\w*"),
+    ColumnSpec("intensite_d_embauches", r"intensite_d_embauches?"),
+    ColumnSpec("lien_formation_emploi", r"lien_formation_emploi"),
+    ColumnSpec("manque_de_main_d_oeuvre_disponible", r"manque_de_main_d_(?:oe|o)?uvre_disponible"),
+    ColumnSpec("non_durabilite_de_l_emploi", r"non_durabilite_de_l_emploi"),
+    ColumnSpec("conditions_de_travail_contraignantes", r"conditions_de_travail_contraignantes"),
+    ColumnSpec("inadequation_geographique", r"inadequation_geographique"),
+    ColumnSpec("non_attractivite_salariale", r"non_attractivite_salariale"),
+    ColumnSpec("croisement_ou_volumetrie_suffisante", r"croisement_ou_volumetrie_suffisante"),
+]
+KEY_SPECS = [
+    ColumnSpec("annee", r"annee"),
+    ColumnSpec("code_fap_228", r"code_fap(?:_2021)?_228"),
+    ColumnSpec("libelle_fap_228", r"(?:libelle|intitule)_fap(?:_2021)?_228"),
+]
+TERRITORY_SPECS = {
+    "national": None,
+    "region": ColumnSpec("territory_code", r"code_(?:region|reg)"),
+    "departement": ColumnSpec("territory_code", r"code_(?:departement|dept?)"),
+}
+LEVELS = ("national", "region", "departement")
+RAW_COLUMNS = ["annee", "territory_level", "territory_code", "code_fap_228", "libelle_fap_228",
+               *(s.name for s in VALUE_SPECS), "sheet_name"]
+NUMERIC = [s.name for s in VALUE_SPECS if s.name not in ("tension_discret", "croisement_ou_volumetrie_suffisante")]
+_FAP = re.compile(r"^[A-Z][0-9A-Z][A-Z][0-9]{2}$")  # M1X80, QDX01
+
+# COG: région of each département (unchanged since the 2016 régions)
+_REGION_DEPARTEMENTS = {
+    "84": "01 03 07 15 26 38 42 43 63 69 73 74", "27": "21 25 39 58 70 71 89 90", "53": "22 29 35 56",
+    "24": "18 28 36 37 41 45", "94": "2A 2B", "44": "08 10 51 52 54 55 57 67 68 88", "32": "02 59 60 62 80",
+    "11": "75 77 78 91 92 93 94 95", "28": "14 27 50 61 76", "75": "16 17 19 23 24 33 40 47 64 79 86 87",
+    "76": "09 11 12 30 31 32 34 46 48 65 66 81 82", "52": "44 49 53 72 85", "93": "04 05 06 13 83 84",
+    "01": "971", "02": "972", "03": "973", "04": "974", "06": "976",
+}
+DEPARTEMENT_REGION = {d: r for r, ds in _REGION_DEPARTEMENTS.items() for d in ds.split()}
+
+
+def sheet_level(name: str) -> str | None:
+    """``"Tensions département"`` -> ``"departement"``; ``"Sommaire"`` -> None."""
+    label = normalise_header(name)
+    if "depart" in label:
+        return "departement"
+    if "region" in label:
+        return "region"
+    if "national" in label or "france" in label:
+        return "national"
+    return None
+
+
+def find_sheets(names: Sequence[str], *, file: str) -> dict[str, str]:
+    found: dict[str, list[str]] = {level: [] for level in LEVELS}
+    for name in names:
+        if (level := sheet_level(name)) is not None:
+            found[level].append(name)
+    problems = [f"{level}: {hits or 'none'}" for level, hits in found.items() if len(hits) != 1]
+    if problems:
+        raise SourceError("tensions", f"expected one sheet per level (national, région, département) among "
+                          f"{list(names)}; got {'; '.join(problems)}", file=file)
+    return {level: hits[0] for level, hits in found.items()}
+
+
+def territory_codes(territory: Territory) -> tuple[set[str], set[str]]:
+    """(région codes, département codes) whose rows are loaded for the configured territory."""
+    if territory.kind == "region":
+        return {territory.code}, {d for d, r in DEPARTEMENT_REGION.items() if r == territory.code}
+    region = DEPARTEMENT_REGION.get(territory.code)
+    return ({region} if region else set()), {territory.code}
+
+
+def _number(value: str | None, *, column: str, file: str, code: str | None) -> None:
+    if value is None:
+        return
+    try:
+        float(value.replace(",", "."))
+    except ValueError:
+        raise SourceError("tensions", f"non-numeric value for FAP {code}", file=file, column=column,
+                          value=value) from None
+
+
+def _check_row(row: dict[str, str | None], *, file: str) -> None:
+    code = row["code_fap_228"]
+    if code is None or not _FAP.match(code):
+        raise SourceError("tensions", "malformed FAP 228 code", file=file, column="code_fap_228", value=code)
+    if row["annee"] is None or not re.fullmatch(r"20\d{2}", row["annee"]):
+        raise SourceError("tensions", f"malformed year for FAP {code}", file=file, column="annee",
+                          value=row["annee"])
+    if row["tension_discret"] is not None and row["tension_discret"] not in ("1", "2", "3", "4", "5"):
+        raise SourceError("tensions", f"discretised tension outside 1-5 for FAP {code}", file=file,
+                          column="tension_discret", value=row["tension_discret"])
+    flag = row["croisement_ou_volumetrie_suffisante"]
+    if flag is not None and flag.lower() not in ("0", "1", "oui", "non"):
+        raise SourceError("tensions", f"volume flag neither 0/1 nor oui/non for FAP {code}", file=file,
+                          column="croisement_ou_volumetrie_suffisante", value=flag)
+    for column in NUMERIC:
+        _number(row[column], column=column, file=file, code=code)
+
+
+def read_tensions(path: Path, *, file: str) -> list[dict[str, str | None]]:
+    """Every data row of the three level sheets, as canonical text columns (``RAW_COLUMNS``)."""
+    sheets = find_sheets(sheet_names(path), file=file)
+    out: list[dict[str, str | None]] = []
+    for level in LEVELS:
+        sheet = sheets[level]
+        territory = TERRITORY_SPECS[level]
+        specs = [*KEY_SPECS, *([territory] if territory else []), *VALUE_SPECS]
+        where = f"{file} [{sheet}]"
+        rows, new, _ = read_sheet_table(path, sheet, specs, header_must_contain=["code_fap_228", "tension"],
+                                        source="tensions", file=where)
+        if new:
+            # an unknown column may be a renamed indicator: refuse rather than silently drop it
+            raise SourceError("tensions", f"unexpected column(s): {new}", file=where)
+        kept = 0
+        for row in rows:
+            values = [row[s.name] for s in VALUE_SPECS]
+            if row["code_fap_228"] is None and all(v is None for v in values):
+                continue  # footnote ("Note : ...", "Lecture : ...") under the table
+            _check_row(row, file=where)
+            code = row.get("territory_code")
+            if code is not None and code.isdigit() and len(code) == 1:
+                code = code.zfill(2)  # "1" written as a number for région 01
+            out.append({**row, "territory_level": level, "territory_code": code or "FR", "sheet_name": sheet})
+            kept += 1
+        if kept == 0:
+            raise SourceError("tensions", "the sheet has no data rows", file=where)
+    return out
+
+
+class TensionsSource(Source):
+    name = "tensions"
+    title = "Dares / France Travail — Les tensions sur le marché du travail (FAP 228)"
+    licence = "Licence Ouverte / Etalab 2.0"
+    cadence = "annuelle"
+    rate_limits: ClassVar[dict[str, float]] = {"statistiques.francetravail.org": 1.0}  # one workbook: be polite
+
+    def fetch(self, ctx: FetchContext) -> FetchResult:
+        def validate(path: Path) -> Validated:
+            rows = read_tensions(path, file=LANDED_NAME)
+            years = sorted({str(r["annee"]) for r in rows})
+            by_level = {level: sum(r["territory_level"] == level for r in rows) for level in LEVELS}
+            return Validated(rows=len(rows), data_vintage=years[-1],
+                             extra={"years": years, "rows_by_level": by_level})
+
+        outcome = fetch_file(ctx, source=self.name, name=LANDED_NAME, url=WORKBOOK_URL, kind="xlsx",
+                             validate=validate)
+        manifest = outcome.landed.manifest
+        rows = int(manifest.get("rows") or 0)
+        return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], rows,
+                           f"tensions {manifest.get('data_vintage') or outcome.landed.data_vintage}: "
+                           f"{rows} FAP x territory rows")
+
+    def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
+             run_id: str) -> dict[str, int]:
+        import pandas as pd
+
+        landed = landing.latest(self.name, LANDED_NAME)
+        if landed is None:
+            raise SourceError(self.name, "nothing landed: run the fetch first")
+        regions, departements = territory_codes(settings.territory)
+        wanted = {"national": None, "region": regions, "departement": departements}
+        rows = []
+        for r in read_tensions(landed.path, file=LANDED_NAME):
+            codes = wanted[str(r["territory_level"])]
+            if codes is None or r["territory_code"] in codes:
+                rows.append(r)
+        level = "region" if settings.territory.kind == "region" else "departement"
+        if not any(r["territory_level"] == level for r in rows):
+            raise SourceError(self.name, f"no {level} rows for {settings.territory.label} in the workbook",
+                              file=LANDED_NAME)
+        frame = pd.DataFrame([[r.get(c) for c in RAW_COLUMNS] for r in rows], columns=RAW_COLUMNS, dtype="object")
+        columns = ", ".join(f"{c} varchar" for c in RAW_COLUMNS)
+        con.execute(f"create or replace table raw.dares_tensions ({columns}, _source varchar, _source_url varchar, "
+                    "_file_sha256 varchar, _vintage varchar, _fetched_at timestamp, _run_id varchar)")
+        con.register("tensions_frame", frame)
+        try:
+            con.execute(f"insert into raw.dares_tensions select {', '.join(RAW_COLUMNS)}, "
+                        f"{provenance_select(landed, run_id)} from tensions_frame")
+        finally:
+            con.unregister("tensions_frame")
+        row = con.execute("select count(*) from raw.dares_tensions").fetchone()
+        return {"raw.dares_tensions": int(row[0]) if row else 0}

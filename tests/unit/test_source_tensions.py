@@ -1,0 +1,152 @@
+"""DARES tension workbook: the snapshot file (synthetic values, real shape) served by the replay server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import Workbook
+
+from oref.config import Settings, Territory
+from oref.errors import SourceError
+from oref.http import HttpClient
+from oref.landing import LandingZone
+from oref.replay import Fault, ReplayServer
+from oref.sources.base import FetchContext, FetchResult
+from oref.sources.tabular import normalise_header
+from oref.sources.tensions import DEPARTEMENT_REGION, TensionsSource, find_sheets, read_tensions, territory_codes
+
+REPO = Path(__file__).resolve().parents[2]
+SNAPSHOT = REPO / "data" / "snapshot"
+WORKBOOK = SNAPSHOT / "statistiques.francetravail.org" / "offres" / "Handlers" / "HTFile.ashx"
+SERVED_PATH = "/statistiques.francetravail.org/offres/Handlers/HTFile.ashx"
+DIGITAL = ["M1X80", "M1X81", "M2X90", "M2X91", "M2X92", "M2X93"]
+HEADER = ["Année", "Code FAP 228", "Libellé FAP 228", "Code département", "Tension",
+          "Tension (valeurs imputées - volumétrie insuffisante)", "Tension discrétisée (1 à 5)",
+          "Intensité d'embauches", "Lien formation-emploi", "Manque de main-d'œuvre disponible",
+          "Non-durabilité de l'emploi", "Conditions de travail contraignantes", "Inadéquation géographique",
+          "Non-attractivité salariale", "Croisement ou volumétrie suffisante"]
+
+
+def _settings(tmp_path: Path, server: ReplayServer, territory: Territory) -> Settings:
+    return Settings(territory=territory, data_dir=tmp_path / "data", source_mode="snapshot",
+                    replay_url=server.base_url, snapshot_dir=SNAPSHOT, max_retries=2, backoff_base=0.01)
+
+
+def _fetch(settings: Settings, sleeps: list[float] | None = None) -> FetchResult:
+    with HttpClient(settings, sleep=(sleeps if sleeps is not None else []).append) as http:
+        return TensionsSource().fetch(FetchContext(settings, http, LandingZone(settings), "run-1"))
+
+
+def _load(settings: Settings) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    return con, TensionsSource().load(con, settings, LandingZone(settings), "run-1")
+
+
+def test_snapshot_workbook_rows_and_imputed_dom_values() -> None:
+    rows = read_tensions(WORKBOOK, file="HTFile.ashx")
+    assert len(rows) == 322  # 46 FAP x (France + 3 régions + 3 départements); footnotes skipped
+    mtq = [r for r in rows if r["territory_level"] == "departement" and r["territory_code"] == "972"]
+    assert len(mtq) == 46
+    # small DOM volumes: 26 of 46 crossings have no measured tension, only the imputed one
+    imputed = [r for r in mtq if r["tension"] is None]
+    assert len(imputed) == 26
+    assert all(r["tension_valeurs_imputees_volumetrie_insuffisante"] is not None
+               and r["croisement_ou_volumetrie_suffisante"] == "0" and r["intensite_d_embauches"] is None
+               for r in imputed)
+    digital = {r["code_fap_228"]: (r["tension"], r["tension_valeurs_imputees_volumetrie_insuffisante"],
+                                   r["tension_discret"]) for r in mtq if r["code_fap_228"] in DIGITAL}
+    assert digital["M2X90"] == ("1.13", "1.13", "5")
+    assert digital["M1X80"] == (None, "0.66", "4")
+    assert sorted(digital) == DIGITAL
+    guadeloupe = [r for r in rows if r["territory_code"] == "971"]
+    assert sum(r["tension"] is None for r in guadeloupe) == 29
+
+
+def test_sheets_found_by_name_and_french_labels_mapped() -> None:
+    names = ["Notes", "Tensions département", "Sommaire", "TENSIONS REGION", "Tension nationale"]
+    assert find_sheets(names, file="f.xlsx") == {
+        "national": "Tension nationale", "region": "TENSIONS REGION", "departement": "Tensions département"}
+    # the œ ligature has no ASCII decomposition: the pattern accepts the label with and without it
+    assert normalise_header("Manque de main-d'œuvre disponible") == "manque_de_main_d_uvre_disponible"
+    with pytest.raises(SourceError) as excinfo:
+        find_sheets(["Sommaire", "Départements", "Régions"], file="f.xlsx")
+    assert str(excinfo.value) == (
+        "source 'tensions': expected one sheet per level (national, région, département) among "
+        "['Sommaire', 'Départements', 'Régions']; got national: none | file: f.xlsx")
+
+
+def test_region_of_departement_and_territory_rows() -> None:
+    assert len(DEPARTEMENT_REGION) == 101
+    assert territory_codes(Territory("departement", "972")) == ({"02"}, {"972"})
+    assert territory_codes(Territory("region", "01")) == ({"01"}, {"971"})
+
+
+def test_fetch_and_load_for_972_and_971(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        for code, region in (("972", "02"), ("971", "01")):
+            settings = _settings(tmp_path / code, server, Territory("departement", code))
+            result = _fetch(settings)
+            assert result.status == "landed" and result.rows == 322
+            assert result.message == "tensions 2024: 322 FAP x territory rows"
+            con, counts = _load(settings)
+            # national rows kept for comparison + the territory's région and département rows
+            assert counts == {"raw.dares_tensions": 138}
+            by_level = dict(con.execute("select territory_level || ':' || territory_code, count(*) "
+                                        "from raw.dares_tensions group by 1").fetchall())
+            assert by_level == {"national:FR": 46, f"region:{region}": 46, f"departement:{code}": 46}
+            assert con.execute("select distinct _vintage from raw.dares_tensions").fetchall() == [("2024",)]
+
+
+def test_region_territory_and_absent_departement(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = _settings(tmp_path, server, Territory("region", "02"))
+        _fetch(settings)
+        _, counts = _load(settings)
+        assert counts == {"raw.dares_tensions": 138}
+        with pytest.raises(SourceError) as excinfo:
+            _load(settings.with_(territory=Territory("departement", "976")))
+    assert str(excinfo.value) == ("source 'tensions': no departement rows for 976 in the workbook | "
+                                  "file: tensions_metiers.xlsx")
+
+
+def test_429_then_success_honours_retry_after(tmp_path: Path) -> None:
+    sleeps: list[float] = []
+    with ReplayServer(SNAPSHOT, faults={SERVED_PATH: [Fault(429, {"Retry-After": "3"})]}) as server:
+        result = _fetch(_settings(tmp_path, server, Territory("departement", "972")), sleeps)
+        assert server.requests.count(SERVED_PATH) == 2
+    assert result.status == "landed" and result.rows == 322
+    assert sleeps == [3.0]
+
+
+def _workbook(path: Path, header: list[str]) -> Path:
+    workbook = Workbook()
+    workbook.active.title = "Sommaire"
+    row = [2024, "M2X90", "Ingénieurs de l'informatique", "972", 1.1, 1.1, 5, 0.2, 0.1, 0.3, -0.4, 0.5, 0.0,
+           0.7, 1]
+    for title, code_label in (("National", None), ("Région", "Code région"), ("Département", "Code département")):
+        ws = workbook.create_sheet(title)
+        ws.append(["Les tensions sur le marché du travail"])
+        labels = [h for h in header if h != "Code département"]
+        ws.append([*labels[:3], *([code_label] if code_label else []), *labels[3:]])
+        ws.append([*row[:3], *([row[3]] if code_label else []), *row[4:4 + len(labels) - 3]])
+    workbook.save(path)
+    return path
+
+
+def test_missing_and_new_columns_fail_naming_them(tmp_path: Path) -> None:
+    renamed = [("Indice d'attractivité salariale" if h == "Non-attractivité salariale" else h) for h in HEADER]
+    with pytest.raises(SourceError) as excinfo:
+        read_tensions(_workbook(tmp_path / "t.xlsx", renamed), file="t.xlsx")
+    message = str(excinfo.value)
+    assert message.startswith("source 'tensions': missing column(s): non_attractivite_salariale "
+                              "(header matching /non_attractivite_salariale/)")
+    assert message.endswith("; unexpected column(s): [\"Indice d'attractivité salariale\"] | "
+                            "file: t.xlsx [National]")
+    read_tensions(_workbook(tmp_path / "ok.xlsx", HEADER), file="ok.xlsx")
+    with pytest.raises(SourceError) as excinfo:
+        read_tensions(_workbook(tmp_path / "new.xlsx", [*HEADER, "Part des offres durables"]), file="new.xlsx")
+    assert str(excinfo.value) == ("source 'tensions': unexpected column(s): ['Part des offres durables'] | "
+                                  "file: new.xlsx [National]")
