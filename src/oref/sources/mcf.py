@@ -1,0 +1,147 @@
+"""Mon Compte Formation catalogue (Caisse des Dépôts, Opendatasoft explore v2.1).
+
+Quirks handled here:
+- bulk data comes from ``/exports/csv`` with a ``where`` filter on the territory (``code_departement``
+  or ``code_region``): ``/records`` stops at offset 10,000;
+- the grain is one offer (``numero_formation``) per territory, with sessions, hours and prices
+  already aggregated (min / max / mean); the same offer appears once per territory by design;
+- text fields carry HTML (``<p>``, ``<br>``, ``&amp;``) and line breaks inside quoted fields: kept
+  as published in ``raw``, stripped and decoded in staging;
+- ``code_rncp`` and ``code_inventaire`` (RS) are numbers without their ``RNCP``/``RS`` prefix: staging
+  adds the prefixed form that the RNCP export uses (``RNCP37674``), so the two join;
+- ``type_referentiel`` is empty for offers without certification (bilans de compétences, VAE);
+- up to five formacodes and three NSF codes per offer, in numbered columns;
+- counts, hours and prices are written as decimals (``1036.0``); a negative or non-numeric value
+  refuses the file, naming the offer and the column.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from oref.config import Settings
+from oref.errors import SourceError
+from oref.landing import LandingZone
+from oref.sources.base import (
+    FetchContext,
+    FetchResult,
+    Source,
+    Validated,
+    fetch_file,
+    provenance_select,
+    sql_literal,
+)
+from oref.sources.tabular import check_csv_contract
+
+if TYPE_CHECKING:
+    import duckdb
+
+DATASET_ID = "moncompteformation_catalogueformation"
+EXPORT_URL = f"https://opendata.caissedesdepots.fr/api/explore/v2.1/catalog/datasets/{DATASET_ID}/exports/csv"
+
+COLUMNS = [
+    "date_extract", "nom_of", "siret", "numero_formation", "intitule_formation", "objectif_formation",
+    "contenu_formation", "points_forts", "type_referentiel", "code_rncp", "code_inventaire",
+    "intitule_certification", "code_certifinfo", "libelle_niveau_sortie_formation",
+    "code_formacode_1", "code_formacode_2", "code_formacode_3", "code_formacode_4", "code_formacode_5",
+    "libelle_code_formacode_principal", "code_nsf_1", "code_nsf_2", "code_nsf_3",
+    "libelle_nsf_1", "libelle_nsf_2", "libelle_nsf_3", "nb_action", "nb_session_active",
+    "nb_session_a_distance", "nombre_heures_total_min", "nombre_heures_total_max", "nombre_heures_total_mean",
+    "frais_ttc_tot_min", "frais_ttc_tot_max", "frais_ttc_tot_mean", "nom_region", "code_region",
+    "nom_departement", "code_departement",
+]
+NUMERIC_COLUMNS = [
+    "nb_action", "nb_session_active", "nb_session_a_distance", "nombre_heures_total_min",
+    "nombre_heures_total_max", "nombre_heures_total_mean", "frais_ttc_tot_min", "frais_ttc_tot_max",
+    "frais_ttc_tot_mean",
+]
+TABLE = "raw.mcf_training_offers"
+
+
+def landed_name(settings: Settings) -> str:
+    # one logical file per territory: a 971 run must not be compared with a 972 landing
+    return f"catalogue_formation_{settings.territory.label.replace(':', '')}.csv"
+
+
+def _read_csv(path: Path) -> str:
+    # all_varchar: codes (NSF "326", formacodes, SIRET) stay text; quote/escape '"' with
+    # strict_mode off lets DuckDB read the line breaks that Opendatasoft leaves inside quoted text.
+    return (f"read_csv({sql_literal(path)}, delim=';', header=true, all_varchar=true, quote='\"', "
+            "escape='\"', strict_mode=false)")
+
+
+class McfSource(Source):
+    name = "mcf"
+    title = "Caisse des Dépôts — catalogue des formations Mon Compte Formation"
+    licence = "Licence Ouverte / Etalab 2.0"
+    cadence = "quotidienne (export du catalogue)"
+
+    def fetch(self, ctx: FetchContext) -> FetchResult:
+        settings = ctx.settings
+        params = {"where": settings.territory.ods_where(), "delimiter": ";"}
+        file_label = f"{DATASET_ID}.csv"
+        code_column = "code_region" if settings.territory.kind == "region" else "code_departement"
+
+        def validate(path: Path) -> Validated:
+            _, rows = check_csv_contract(path, COLUMNS, delimiter=";", source=self.name, file=file_label)
+            if rows == 0:
+                raise SourceError(self.name, f"the export has no rows for {settings.territory.label}",
+                                  file=file_label)
+            offers, extract_date = self._check_values(path, code_column, settings.territory.code, file_label)
+            return Validated(rows=offers, data_vintage=extract_date)
+
+        outcome = fetch_file(ctx, source=self.name, name=landed_name(settings), url=EXPORT_URL, kind="csv",
+                             validate=validate, params=params)
+        rows = int(outcome.landed.manifest.get("rows") or 0)
+        return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], rows,
+                           f"{rows} training offers for {settings.territory.label}")
+
+    @staticmethod
+    def _check_values(path: Path, code_column: str, code: str, file_label: str) -> tuple[int, str | None]:
+        """Territory honoured, keys present and unique, amounts numeric and not negative (DuckDB, not pandas)."""
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            con.execute(f"create view f as select * from {_read_csv(path)}")
+            other = con.execute(f'select "{code_column}" from f where "{code_column}" is distinct from ? limit 1',
+                                [code]).fetchone()
+            if other:
+                raise SourceError("mcf", f"row outside the requested territory {code}", file=file_label,
+                                  column=code_column, value=other[0])
+            missing = con.execute("select nom_of from f where numero_formation is null limit 1").fetchone()
+            if missing:
+                raise SourceError("mcf", f"offer without numero_formation (provider {missing[0]!r})",
+                                  file=file_label, column="numero_formation")
+            # an offer repeats once per département by design (a région export lists it for each)
+            duplicate = con.execute("select numero_formation, code_departement from f group by all "
+                                    "having count(*) > 1 limit 1").fetchone()
+            if duplicate:
+                raise SourceError("mcf", f"offer listed twice for département {duplicate[1]}", file=file_label,
+                                  column="numero_formation", value=duplicate[0])
+            for column in NUMERIC_COLUMNS:
+                bad = con.execute(
+                    f'select "{column}", numero_formation from f where "{column}" is not null and '
+                    f'(try_cast("{column}" as double) is null or try_cast("{column}" as double) < 0) limit 1'
+                ).fetchone()
+                if bad:
+                    raise SourceError("mcf", f"non-numeric or negative value for offer {bad[1]}",
+                                      file=file_label, column=column, value=bad[0])
+            row = con.execute("select count(*), max(date_extract) from f").fetchone()
+            assert row is not None
+            return int(row[0]), row[1]
+        finally:
+            con.close()
+
+    def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
+             run_id: str) -> dict[str, int]:
+        landed = landing.latest(self.name, landed_name(settings))
+        if landed is None:
+            raise SourceError(self.name, f"nothing landed for {settings.territory.label}: run the fetch first")
+        columns = ", ".join(f'"{c}"' for c in COLUMNS)
+        # kept as published (HTML and all): staging cleans, so the raw table can be compared with the file
+        con.execute(f"create or replace table {TABLE} as select {columns}, {provenance_select(landed, run_id)} "
+                    f"from {_read_csv(landed.path)}")
+        row = con.execute(f"select count(*) from {TABLE}").fetchone()
+        return {TABLE: int(row[0]) if row else 0}

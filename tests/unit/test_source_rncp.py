@@ -1,0 +1,153 @@
+"""RNCP / RS export: the snapshot zip, the accented member name, refused files, fetch + load for 972 and 971."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from oref.config import Settings, Territory
+from oref.errors import SourceError
+from oref.http import HttpClient
+from oref.landing import LandingZone
+from oref.replay import ReplayServer
+from oref.sources.base import FetchContext, FetchResult
+from oref.sources.rncp import FACETS, SLUG, RncpSource, check_values, export_date_of, extract_facets
+
+REPO = Path(__file__).resolve().parents[2]
+SNAPSHOT = REPO / "data" / "snapshot"
+DATASET_REL = Path("www.data.gouv.fr/api/1/datasets") / SLUG / "index.json"
+ZIP_REL = Path("static.data.gouv.fr/resources") / SLUG / "20260830-020002" / "export-fiches-csv-2026-08-30.zip"
+ZIP = SNAPSHOT / ZIP_REL
+RAW_COUNTS = {"raw.rncp_certifications": 564, "raw.rncp_rome": 740, "raw.rncp_nsf": 585,
+              "raw.rncp_formacode": 727, "raw.rncp_skill_blocks": 1618}
+
+
+class _LegacyZipInfo(zipfile.ZipInfo):
+    """Writes the member name as UTF-8 bytes without the UTF-8 flag, as some Windows zip tools do."""
+
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # zipfile's private hook, overridden
+        return self.filename.encode("utf-8"), self.flag_bits & ~0x800
+
+
+def _members() -> list[tuple[str, bytes]]:
+    with zipfile.ZipFile(ZIP) as archive:
+        return [(info.filename, archive.read(info)) for info in archive.infolist()]
+
+
+def _snapshot_with(tmp_path: Path, members: list[tuple[str, bytes]] | None = None, *, raw: bytes | None = None,
+                   legacy_names: bool = False) -> Path:
+    """A copy of the RNCP snapshot whose zip is rebuilt from ``members`` (or replaced by ``raw``)."""
+    snapshot = tmp_path / "snap"
+    (snapshot / DATASET_REL).parent.mkdir(parents=True)
+    shutil.copy(SNAPSHOT / DATASET_REL, snapshot / DATASET_REL)
+    (snapshot / ZIP_REL).parent.mkdir(parents=True)
+    if raw is None:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in members or _members():
+                info = (_LegacyZipInfo if legacy_names else zipfile.ZipInfo)(name, date_time=(2026, 8, 30, 2, 0, 2))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, data)
+        raw = buffer.getvalue()
+    (snapshot / ZIP_REL).write_bytes(raw)
+    return snapshot
+
+
+def _fetch(tmp_path: Path, server: ReplayServer, snapshot: Path, code: str = "972") -> tuple[FetchResult, Settings]:
+    settings = Settings(territory=Territory("departement", code), data_dir=tmp_path / f"data-{code}",
+                        source_mode="snapshot", replay_url=server.base_url, snapshot_dir=snapshot,
+                        max_retries=0)
+    ctx = FetchContext(settings, HttpClient(settings), LandingZone(settings), "run-1")
+    return RncpSource().fetch(ctx), settings
+
+
+def test_snapshot_zip_facets_and_values(tmp_path: Path) -> None:
+    facets, export_date = extract_facets(ZIP, tmp_path, file=ZIP.name)
+    assert export_date == "2026-08-30"
+    assert sorted(facets) == sorted(FACETS)  # Certificateurs is in the zip but not used
+    assert check_values(facets, file=ZIP.name) == 564
+    con = duckdb.connect()
+    con.execute(f"create view s as select * from read_csv('{facets['standard']}', delim=';', header=true, "
+                "all_varchar=true, quote='\"', escape='\"', strict_mode=false)")
+    counts = con.execute(
+        "select count(*) filter (where Actif = 'ACTIVE'), count(*) filter (where Numero_Fiche like 'RS%'), "
+        "count(*) filter (where Nomenclature_Europe_Niveau = 'NIV7'), "
+        "count(*) filter (where Nomenclature_Europe_Niveau = 'REPRISE') from s").fetchone()
+    assert counts == (117, 23, 88, 8)
+    active_digital = con.execute(
+        "select Intitule, Nomenclature_Europe_Niveau from s where Actif = 'ACTIVE' and Intitule in "
+        "('Développeur web et web mobile', 'Concepteur développeur d''''applications') order by 1").fetchall()
+    # doubled apostrophes are the file's, repaired in staging
+    assert active_digital == [("Concepteur développeur d''applications", "NIV6"),
+                              ("Développeur web et web mobile", "NIV5")]
+    multiline = con.execute("select Numero_Fiche from s where Intitule like '%' || chr(10) || '%'").fetchall()
+    assert len(multiline) == 1
+
+
+def test_latest_csv_export_is_picked_from_the_dataset_document() -> None:
+    document = json.loads((SNAPSHOT / DATASET_REL).read_text("utf-8"))
+    dates = sorted(d for r in document["resources"] if (d := export_date_of(r)))
+    assert dates == ["2026-08-28", "2026-08-29", "2026-08-30"]  # the XML exports are skipped
+    assert export_date_of({"format": "zip", "title": "Export XML 2026-08-30",
+                           "url": "https://x/export-fiches-xml-2026-08-30.zip"}) is None
+
+
+def test_accented_member_name_without_utf8_flag_is_repaired(tmp_path: Path) -> None:
+    snapshot = _snapshot_with(tmp_path, legacy_names=True)
+    with zipfile.ZipFile(snapshot / ZIP_REL) as archive:
+        names = archive.namelist()
+    # what Python (and most readers) see: the UTF-8 bytes decoded as cp437
+    assert "export_fiches_CSV_Blocs_De_Comp├⌐tences_2026_08_30.csv" in names
+    facets, _ = extract_facets(snapshot / ZIP_REL, tmp_path, file="zip")
+    assert facets["blocs_de_competences"].stat().st_size > 0
+
+
+def test_fetch_and_load_are_the_same_national_register_for_972_and_971(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        result, settings = _fetch(tmp_path, server, SNAPSHOT)
+        assert (result.status, result.rows) == ("landed", 564)
+        assert "export of 2026-08-30" in result.message
+        con = duckdb.connect()
+        con.execute("create schema raw")
+        assert RncpSource().load(con, settings, LandingZone(settings), "run-1") == RAW_COUNTS
+        assert con.execute("select distinct _vintage from raw.rncp_certifications").fetchall() == [("2026-08-30",)]
+        result_971, settings_971 = _fetch(tmp_path, server, SNAPSHOT, "971")
+        assert result_971.rows == 564
+        assert RncpSource().load(con, settings_971, LandingZone(settings_971), "run-1") == RAW_COUNTS
+        again, _ = _fetch(tmp_path, server, SNAPSHOT, "971")
+        assert again.status == "unchanged"
+
+
+def test_unknown_level_is_refused_naming_fiche_column_and_value(tmp_path: Path) -> None:
+    members = [(name, data.replace(b";NIV7;Niveau 7;", b";NIV9;Niveau 9;", 1) if "Standard" in name else data)
+               for name, data in _members()]
+    snapshot = _snapshot_with(tmp_path, members)
+    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as excinfo:
+        _fetch(tmp_path, server, snapshot)
+    assert excinfo.value.column == "Nomenclature_Europe_Niveau" and excinfo.value.value == "NIV9"
+    assert "level is not NIV3..NIV8, REPRISE or empty (fiche RNCP" in str(excinfo.value)
+    assert "file: export-fiches-csv-2026-08-30.zip [standard]" in str(excinfo.value)
+
+
+def test_missing_facet_is_refused_listing_the_members(tmp_path: Path) -> None:
+    members = [(name, data) for name, data in _members() if "_Rome_" not in name]
+    snapshot = _snapshot_with(tmp_path, members)
+    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as excinfo:
+        _fetch(tmp_path, server, snapshot)
+    assert "facet(s) ['rome'] not found in the zip (members: ['export_fiches_CSV_Standard_2026_08_30.csv'" \
+        in str(excinfo.value)
+
+
+def test_html_page_instead_of_the_zip_is_refused(tmp_path: Path) -> None:
+    page = b"<!DOCTYPE html><html><head><title>Maintenance data.gouv.fr</title></head><body></body></html>"
+    snapshot = _snapshot_with(tmp_path, raw=page)
+    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as excinfo:
+        _fetch(tmp_path, server, snapshot)
+    assert "expected a zip file but the server sent an HTML page titled 'Maintenance data.gouv.fr'" \
+        in str(excinfo.value)
