@@ -1,0 +1,234 @@
+"""ARCEP FttH deployments by commune (observatory workbook listed by a data.gouv.fr dataset).
+
+Quirks handled here:
+- the dataset API lists one workbook per quarter, ``YYYYtQ-obs-hd-thd-deploiement-vf.xlsx``; the
+  latest quarter (from the file name) is taken and recorded as the data vintage (``2025-T4``);
+- sheet ``Communes`` opens with a title block: the header row is found by its ``Code commune``
+  label, never by position;
+- premises estimates are non-integer and often text with a decimal comma (``250164,8755``),
+  sometimes with (narrow) no-break spaces as thousands separators: parsed to doubles, never
+  truncated to integers;
+- one column per quarter (``T4 2017`` ... ``T4 2025``) of FttH-connectable premises: melted to one
+  row per commune x quarter while loading;
+- the workbook is national (~35,000 communes): rows outside the configured territory are dropped
+  at load time, the workbook itself is landed whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from oref.config import Settings, Territory
+from oref.errors import SourceError
+from oref.landing import LandingZone
+from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select
+from oref.sources.tabular import ColumnSpec, cell_text, iter_sheet, map_columns, normalise_header, sheet_names
+
+if TYPE_CHECKING:
+    import duckdb
+
+DATASET_API = "https://www.data.gouv.fr/api/1/datasets/le-marche-du-haut-et-tres-haut-debit-fixe-deploiements/"
+SHEET = "Communes"
+LANDED_NAME = "obs_hd_thd_deploiement.xlsx"
+
+STATIC_SPECS = [
+    ColumnSpec("commune_code", r"code_commune"),
+    ColumnSpec("commune_name", r"nom_commune"),
+    ColumnSpec("department_code", r"code_departement"),
+    ColumnSpec("premises", r"meilleure_estimation_des_locaux.*"),
+    ColumnSpec("premises_source", r"source_retenue.*"),
+    ColumnSpec("premises_under_construction", r"estimation_locaux_en_cours_de_construction.*"),
+]
+_QUARTER = re.compile(r"^t([1-4])_(20\d{2})$")  # normalised "T4 2025"
+_FILE_QUARTER = re.compile(r"(20\d{2})t([1-4])-obs-hd-thd-deploiement", re.IGNORECASE)
+
+# Départements of each région (2016 map), to restrict the national workbook to a région.
+REGION_DEPARTEMENTS: dict[str, tuple[str, ...]] = {
+    "01": ("971",), "02": ("972",), "03": ("973",), "04": ("974",), "06": ("976",),
+    "11": ("75", "77", "78", "91", "92", "93", "94", "95"),
+    "24": ("18", "28", "36", "37", "41", "45"),
+    "27": ("21", "25", "39", "58", "70", "71", "89", "90"),
+    "28": ("14", "27", "50", "61", "76"),
+    "32": ("02", "59", "60", "62", "80"),
+    "44": ("08", "10", "51", "52", "54", "55", "57", "67", "68", "88"),
+    "52": ("44", "49", "53", "72", "85"),
+    "53": ("22", "29", "35", "56"),
+    "75": ("16", "17", "19", "23", "24", "33", "40", "47", "64", "79", "86", "87"),
+    "76": ("09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"),
+    "84": ("01", "03", "07", "15", "26", "38", "42", "43", "63", "69", "73", "74"),
+    "93": ("04", "05", "06", "13", "83", "84"),
+    "94": ("2A", "2B"),
+}
+
+
+def territory_departements(territory: Territory) -> tuple[str, ...]:
+    if territory.kind == "departement":
+        return (territory.code,)
+    try:
+        return REGION_DEPARTEMENTS[territory.code]
+    except KeyError:
+        raise SourceError("arcep", f"unknown région code {territory.code!r}") from None
+
+
+def quarter_of_file(text: str) -> tuple[int, int] | None:
+    """``2025t4-obs-hd-thd-deploiement-vf.xlsx`` -> ``(2025, 4)``."""
+    m = _FILE_QUARTER.search(text)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def parse_decimal(value: object, *, file: str, column: str, commune: str | None) -> float | None:
+    """A number written by ARCEP: a float cell, or text with a decimal comma (``250164,8755``)."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    if text in ("", "-"):
+        return None
+    try:
+        number = float(text.replace(",", "."))
+    except ValueError:
+        raise SourceError("arcep", f"not a number for commune {commune}", file=file, column=column,
+                          value=value) from None
+    if number < 0:
+        raise SourceError("arcep", f"negative count for commune {commune}", file=file, column=column, value=value)
+    return number
+
+
+def read_communes(path: Path, *, file: str) -> Iterator[tuple[dict[str, Any], list[tuple[str, float | None]]]]:
+    """Stream sheet ``Communes``: (static columns, [(quarter 'YYYY-TQ', connectable), ...]) per commune.
+
+    Fails naming the file and the column when a declared column is missing or a new one appears.
+    """
+    names = sheet_names(path)
+    if SHEET not in names:
+        raise SourceError("arcep", f"no sheet {SHEET!r} among {names}", file=file)
+    rows = iter_sheet(path, SHEET)
+    header: tuple[object, ...] | None = None
+    for index, row in enumerate(rows):
+        if any(normalise_header(v) == "code_commune" for v in row if v is not None):
+            header = row
+            break
+        if index >= 30:
+            break
+    if header is None:
+        raise SourceError("arcep", f"no header row with 'Code commune' in the first 30 rows of sheet {SHEET!r}",
+                          file=file)
+    mapping, new = map_columns(header, STATIC_SPECS, source="arcep", file=f"{file} [{SHEET}]")
+    quarters: list[tuple[int, str]] = []
+    unexpected = []
+    for label in new:
+        m = _QUARTER.match(normalise_header(label))
+        if m:
+            quarters.append((list(header).index(label), f"{m.group(2)}-T{m.group(1)}"))
+        else:
+            unexpected.append(label)
+    if unexpected:
+        raise SourceError("arcep", f"unexpected column(s) {unexpected} in sheet {SHEET!r}", file=file)
+    if not quarters:
+        raise SourceError("arcep", f"no quarterly column ('T4 2025') in sheet {SHEET!r}", file=file)
+    for row in rows:
+        if row is None or all(v is None for v in row):
+            continue
+        code = cell_text(row[mapping["commune_code"]])
+        if code is None:
+            continue  # a notes line below the table
+        static: dict[str, Any] = {name: cell_text(row[i]) if i < len(row) else None for name, i in mapping.items()}
+        for column in ("premises", "premises_under_construction"):
+            static[column] = parse_decimal(row[mapping[column]], file=file, column=column, commune=code)
+        series = [(quarter, parse_decimal(row[i] if i < len(row) else None, file=file, column=quarter,
+                                          commune=code)) for i, quarter in quarters]
+        yield static, series
+
+
+class ArcepSource(Source):
+    name = "arcep"
+    title = "Arcep — observatoire des déploiements FttH par commune"
+    licence = "Licence Ouverte / Etalab (fr-lo)"
+    cadence = "trimestrielle"
+
+    def fetch(self, ctx: FetchContext) -> FetchResult:
+        try:
+            dataset = ctx.http.get_json(DATASET_API)
+        except Exception as exc:
+            raise SourceError(self.name, f"dataset API failed: {exc}", url=DATASET_API) from exc
+        candidates = [(q, r) for r in dataset.get("resources", [])
+                      if (q := quarter_of_file(str(r.get("url") or r.get("title") or "")))
+                      and str(r.get("format", "")).lower() == "xlsx"]
+        if not candidates:
+            raise SourceError(self.name, "the dataset lists no YYYYtQ-obs-hd-thd-deploiement workbook",
+                              url=DATASET_API)
+        (year, quarter), resource = max(candidates, key=lambda c: c[0])
+        url = str(resource["url"])
+        file_label = url.rsplit("/", 1)[-1]
+        vintage = f"{year}-T{quarter}"
+
+        def validate(path: Path) -> Validated:
+            communes, last_quarter = 0, None
+            for _static, series in read_communes(path, file=file_label):
+                communes += 1
+                last_quarter = series[-1][0]
+            if communes == 0:
+                raise SourceError(self.name, f"sheet {SHEET!r} has no commune rows", file=file_label)
+            if last_quarter != vintage:
+                raise SourceError(self.name, f"last quarterly column is {last_quarter}, the file name says "
+                                  f"{vintage}", file=file_label)
+            return Validated(rows=communes, data_vintage=vintage, extra={"file_name": file_label})
+
+        outcome = fetch_file(ctx, source=self.name, name=LANDED_NAME, url=url, kind="xlsx", validate=validate)
+        rows = int(outcome.landed.manifest.get("rows") or 0)
+        return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], rows,
+                           f"{rows} communes, quarters up to {vintage}")
+
+    def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
+             run_id: str) -> dict[str, int]:
+        import pandas as pd
+
+        landed = landing.latest(self.name, LANDED_NAME)
+        if landed is None:
+            raise SourceError(self.name, "nothing landed: run the fetch first")
+        departements = set(territory_departements(settings.territory))
+        statics: list[dict[str, Any]] = []
+        quarterly: dict[str, list[Any]] = {"commune_code": [], "quarter": [], "connectable": []}
+        for static, series in read_communes(landed.path, file=landed.name):
+            if static["department_code"] not in departements:
+                continue
+            statics.append(static)
+            for quarter, value in series:
+                quarterly["commune_code"].append(static["commune_code"])
+                quarterly["quarter"].append(quarter)
+                quarterly["connectable"].append(value)
+        provenance = provenance_select(landed, run_id)
+        con.execute(
+            "create or replace table raw.arcep_ftth_communes (commune_code varchar, commune_name varchar, "
+            "department_code varchar, premises double, premises_source varchar, "
+            "premises_under_construction double, data_quarter varchar, _source varchar, _source_url varchar, "
+            "_file_sha256 varchar, _vintage varchar, _fetched_at timestamp, _run_id varchar)"
+        )
+        con.execute(
+            "create or replace table raw.arcep_ftth_quarterly (commune_code varchar, quarter varchar, "
+            "connectable double, _source varchar, _source_url varchar, _file_sha256 varchar, _vintage varchar, "
+            "_fetched_at timestamp, _run_id varchar)"
+        )
+        if statics:
+            communes = pd.DataFrame(statics, columns=[s.name for s in STATIC_SPECS])
+            series_frame = pd.DataFrame(quarterly).astype({"connectable": "float64"})
+            con.register("arcep_communes", communes)
+            con.register("arcep_quarterly", series_frame)
+            con.execute(
+                "insert into raw.arcep_ftth_communes select commune_code, commune_name, department_code, "
+                "cast(premises as double), premises_source, cast(premises_under_construction as double), "
+                f"'{landed.data_vintage}', {provenance} from arcep_communes"
+            )
+            con.execute(f"insert into raw.arcep_ftth_quarterly select commune_code, quarter, connectable, "
+                        f"{provenance} from arcep_quarterly")
+            con.unregister("arcep_communes")
+            con.unregister("arcep_quarterly")
+        counts = {}
+        for table in ("raw.arcep_ftth_communes", "raw.arcep_ftth_quarterly"):
+            row = con.execute(f"select count(*) from {table}").fetchone()
+            counts[table] = int(row[0]) if row else 0
+        return counts

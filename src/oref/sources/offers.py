@@ -1,0 +1,298 @@
+"""France Travail job offers (API Offres d'emploi v2) for the digital occupations of the territory.
+
+Quirks handled here:
+- OAuth2 client credentials: ``POST .../connexion/oauth2/access_token?realm=/partenaire`` with a form
+  body; the token lives ``expires_in`` seconds (about 25 minutes): it is renewed a minute before it
+  expires, and once more when the API answers 401 anyway;
+- no credentials (``FRANCE_TRAVAIL_CLIENT_ID`` / ``FRANCE_TRAVAIL_CLIENT_SECRET``): the source is
+  skipped with one clear line, never a crash, and ``load`` creates an empty table;
+- paging with ``range=start-end`` (150 per call): 206 + ``Content-Range: offres 0-149/353`` while
+  more remain, 200 when everything was returned, 204 when nothing matches;
+- at most 1,150 results per query (start <= 1000, end <= 1149): queries are sliced by ROME code,
+  and a slice still above the cap is split into creation-date windows, halved until each fits;
+- ``lieuTravail.libelle`` reads ``"972 - FORT DE FRANCE"`` and ``commune`` may be missing: the
+  département is taken from the label's prefix;
+- the responses of all slices are landed as one JSON-lines file (one response per line, with the
+  slice that produced it); an offer returned by two slices keeps one row at load time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import requests
+
+from oref.config import Settings
+from oref.errors import HttpError, SourceError
+from oref.http import HttpClient
+from oref.landing import LandingZone
+from oref.sources.base import FetchContext, FetchResult, Source, provenance_select, sql_literal
+from oref.sources.sirene import land_pages
+
+if TYPE_CHECKING:
+    import duckdb
+
+log = logging.getLogger(__name__)
+
+TOKEN_URL = "https://entreprise.francetravail.fr/connexion/oauth2/access_token"
+SEARCH_URL = "https://api.francetravail.io/partenaire/offresdemploi/v2/offres/search"
+SCOPE = "api_offresdemploiv2 o2dsoffre"
+API_HOST = "api.francetravail.io"
+PAGE_SIZE = 150
+MAX_RESULTS = 1_150  # start <= 1000, end <= 1149
+# Digital occupations, ROME V3 parents (data-sources.md §6b): M18 systems and development, I1401
+# maintenance informatique, I1307 télécoms and fibre, E1101/E1104/E1205 web and multimedia, M1403 data.
+DIGITAL_ROME = ("M1801", "M1802", "M1803", "M1804", "M1805", "M1806", "M1810", "I1401", "I1307", "E1101",
+                "E1104", "E1205", "M1403")
+WINDOW_START = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
+_CONTENT_RANGE = re.compile(r"^\s*offres\s+(\d+)-(\d+)/(\d+)\s*$")
+SKIP_MESSAGE = ("skipped: no France Travail API credentials (set FRANCE_TRAVAIL_CLIENT_ID and "
+                "FRANCE_TRAVAIL_CLIENT_SECRET; register at francetravail.io)")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    client_id: str
+    client_secret: str
+
+
+def credentials_from_env(env: Mapping[str, str]) -> Credentials | None:
+    """The API credentials, or None when either variable is unset or blank."""
+    client_id = (env.get("FRANCE_TRAVAIL_CLIENT_ID") or "").strip()
+    secret = (env.get("FRANCE_TRAVAIL_CLIENT_SECRET") or "").strip()
+    return Credentials(client_id, secret) if client_id and secret else None
+
+
+def post_form(http: HttpClient, url: str, params: Mapping[str, str], data: Mapping[str, str]) -> requests.Response:
+    """A form POST through the one HTTP client (retries, throttle, snapshot routing)."""
+    return http.post_form(url, data, params=params)
+
+
+class TokenProvider:
+    """An OAuth2 client-credentials token, renewed before it expires or when the API refuses it."""
+
+    def __init__(self, http: HttpClient, credentials: Credentials, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._http = http
+        self._credentials = credentials
+        self._clock = clock
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self.issued = 0
+
+    def token(self) -> str:
+        if self._token is None or self._clock() >= self._expires_at:
+            self._renew()
+        assert self._token is not None
+        return self._token
+
+    def invalidate(self) -> None:
+        self._token = None
+
+    def _renew(self) -> None:
+        response = post_form(self._http, TOKEN_URL, {"realm": "/partenaire"}, {
+            "grant_type": "client_credentials", "client_id": self._credentials.client_id,
+            "client_secret": self._credentials.client_secret, "scope": SCOPE})
+        if response.status_code != 200:
+            detail = response.text[:200].replace("\n", " ")
+            raise SourceError("offers", f"token request refused: HTTP {response.status_code} {detail}",
+                              url=TOKEN_URL)
+        document = response.json()
+        lifetime = float(document.get("expires_in") or 0)
+        self._token = str(document["access_token"])
+        # renew a minute early (or half-way through a short-lived token) so no call carries a dying token
+        self._expires_at = self._clock() + lifetime - min(60.0, lifetime / 2)
+        self.issued += 1
+
+
+def parse_content_range(value: str | None) -> tuple[int, int, int]:
+    """``offres 0-149/353`` -> ``(0, 149, 353)``."""
+    m = _CONTENT_RANGE.match(value or "")
+    if not m:
+        raise SourceError("offers", f"206 without a readable Content-Range header: {value!r}", url=SEARCH_URL)
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class OffersClient:
+    """Runs the sliced, paged searches of one territory and keeps every response."""
+
+    def __init__(self, http: HttpClient, tokens: TokenProvider, territory: dict[str, str], *,
+                 max_results: int = MAX_RESULTS) -> None:
+        self.http = http
+        self.tokens = tokens
+        self.territory = territory
+        self.max_results = max_results
+        self.page_size = min(PAGE_SIZE, max_results)
+        self.responses: list[dict[str, Any]] = []
+
+    def get(self, params: dict[str, str]) -> requests.Response:
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {self.tokens.token()}", "Accept": "application/json"}
+            try:
+                return self.http.request(SEARCH_URL, params=params, headers=headers)
+            except HttpError as exc:
+                if exc.status == 401 and attempt == 1:
+                    log.info("offers: token refused (401), renewing it once")
+                    self.tokens.invalidate()
+                    continue
+                raise SourceError("offers", str(exc), url=SEARCH_URL) from exc
+        raise AssertionError("unreachable")
+
+    def collect(self, rome: str, window: tuple[dt.datetime, dt.datetime] | None = None) -> int:
+        """Every offer of one ROME code (optionally one creation-date window); returns how many."""
+        base = {**self.territory, "codeROME": rome}
+        if window is not None:
+            base |= {"minCreationDate": iso(window[0]), "maxCreationDate": iso(window[1])}
+        start, got, total = 0, 0, None
+        pending: list[dict[str, Any]] = []
+        while total is None or start < total:
+            params = {**base, "range": f"{start}-{start + self.page_size - 1}"}
+            response = self.get(params)
+            if response.status_code == 204:
+                return 0
+            if response.status_code == 206:
+                _first, last, total = parse_content_range(response.headers.get("Content-Range"))
+            elif response.status_code == 200:
+                header = response.headers.get("Content-Range")
+                _first, last, total = parse_content_range(header) if header else (start, -1, None)
+            else:
+                raise SourceError("offers", f"unexpected HTTP {response.status_code}", url=SEARCH_URL)
+            if total is not None and total > self.max_results:
+                return self._split(rome, window, total)
+            body = response.json()
+            results = body.get("resultats")
+            if not isinstance(results, list):
+                raise SourceError("offers", f"response without 'resultats' for {params}", url=SEARCH_URL)
+            pending.append({"query": params, "status": response.status_code,
+                            "content_range": response.headers.get("Content-Range"), "resultats": results})
+            got += len(results)
+            if response.status_code == 200 or total is None:
+                break
+            start = last + 1
+        if total is not None and got != total:
+            raise SourceError("offers", f"ROME {rome}: got {got} of {total} offers", url=SEARCH_URL)
+        self.responses.extend(pending)
+        return got
+
+    def _split(self, rome: str, window: tuple[dt.datetime, dt.datetime] | None, total: int) -> int:
+        low, high = window or (WINDOW_START, dt.datetime.now(dt.UTC).replace(microsecond=0))
+        if high - low <= dt.timedelta(hours=1):
+            raise SourceError("offers", f"ROME {rome}: {total} offers created between {iso(low)} and {iso(high)} "
+                              f"exceed the API's {self.max_results} per query", url=SEARCH_URL)
+        middle = low + (high - low) / 2
+        middle = middle.replace(microsecond=0)
+        log.info("offers: ROME %s has %d offers (> %d): splitting at %s", rome, total, self.max_results, iso(middle))
+        # the API's bounds are inclusive: the right half starts one second later
+        return (self.collect(rome, (low, middle))
+                + self.collect(rome, (middle + dt.timedelta(seconds=1), high)))
+
+
+RAW_DDL = (
+    "create or replace table raw.france_travail_offers (offer_id varchar, title varchar, rome_code varchar, "
+    "rome_label varchar, appellation_label varchar, created_at varchar, updated_at varchar, "
+    "workplace_label varchar, commune_code varchar, postal_code varchar, department_code varchar, "
+    "contract_type varchar, contract_nature varchar, experience_required varchar, qualification_code varchar, "
+    "naf_code varchar, sector_label varchar, company_name varchar, salary_label varchar, "
+    "is_short_of_candidates boolean, query_rome_code varchar, _source varchar, _source_url varchar, "
+    "_file_sha256 varchar, _vintage varchar, _fetched_at timestamp, _run_id varchar)"
+)
+
+
+def landed_name(settings: Settings) -> str:
+    return f"offres_{settings.territory.label.replace(':', '')}.jsonl"
+
+
+class OffersSource(Source):
+    name = "offers"
+    title = "France Travail — offres d'emploi des métiers du numérique (API Offres d'emploi v2)"
+    licence = "Licence Ouverte / Etalab 2.0 (conditions d'utilisation des API France Travail)"
+    cadence = "quotidienne (offres actives), extraction à chaque exécution"
+    rate_limits: ClassVar[dict[str, float]] = {API_HOST: 3}  # sources disagree (3 or 10 per second): the lower one
+
+    def __init__(self, *, env: Mapping[str, str] | None = None, max_results: int = MAX_RESULTS) -> None:
+        # ``env`` overrides the credentials of the settings (tests); by default they come from Settings
+        self._env = env
+        self.max_results = max_results
+
+    def fetch(self, ctx: FetchContext) -> FetchResult:
+        credentials = credentials_from_env(self._env if self._env is not None else {
+            "FRANCE_TRAVAIL_CLIENT_ID": ctx.settings.france_travail_client_id or "",
+            "FRANCE_TRAVAIL_CLIENT_SECRET": ctx.settings.france_travail_client_secret or "",
+        })
+        if credentials is None:
+            log.warning("offers: %s", SKIP_MESSAGE)
+            return FetchResult(self.name, "skipped", message=SKIP_MESSAGE)
+        territory = ctx.settings.territory
+        geo = {"region": territory.code} if territory.kind == "region" else {"departement": territory.code}
+        tokens = TokenProvider(ctx.http, credentials)
+        client = OffersClient(ctx.http, tokens, geo, max_results=self.max_results)
+        counts = {rome: client.collect(rome) for rome in DIGITAL_ROME}
+        offers = sum(counts.values())
+        request = SEARCH_URL + "?" + "&".join(f"{k}={v}" for k, v in sorted(geo.items())) \
+            + "&codeROME=" + ",".join(DIGITAL_ROME)
+        outcome = land_pages(ctx, source=self.name, name=landed_name(ctx.settings), pages=client.responses,
+                             request=request, rows=offers, data_vintage=None)
+        return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], offers,
+                           f"{offers} offers in {len(client.responses)} response(s), {tokens.issued} token(s), "
+                           f"for {territory.label}")
+
+    def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
+             run_id: str) -> dict[str, int]:
+        con.execute(RAW_DDL)
+        landed = landing.latest(self.name, landed_name(settings))
+        if landed is None:
+            # skipped (no credentials) or never fetched: an empty table keeps the models buildable
+            log.warning("offers: nothing landed for %s, raw.france_travail_offers is empty", settings.territory.label)
+            return {"raw.france_travail_offers": 0}
+        con.execute(
+            f"""
+            insert into raw.france_travail_offers
+            with responses as (
+                select json from read_ndjson_objects({sql_literal(landed.path)})
+            ),
+            offers as (
+                select
+                    json_extract_string(json, '$.query.codeROME') as query_rome,
+                    unnest(json_extract(json, '$.resultats[*]')) as o
+                from responses
+            )
+            select
+                json_extract_string(o, '$.id'),
+                json_extract_string(o, '$.intitule'),
+                json_extract_string(o, '$.romeCode'),
+                json_extract_string(o, '$.romeLibelle'),
+                json_extract_string(o, '$.appellationlibelle'),
+                json_extract_string(o, '$.dateCreation'),
+                json_extract_string(o, '$.dateActualisation'),
+                json_extract_string(o, '$.lieuTravail.libelle'),
+                json_extract_string(o, '$.lieuTravail.commune'),
+                json_extract_string(o, '$.lieuTravail.codePostal'),
+                -- "972 - FORT DE FRANCE": the département is the label's prefix (commune may be missing)
+                nullif(trim(split_part(json_extract_string(o, '$.lieuTravail.libelle'), ' - ', 1)), ''),
+                json_extract_string(o, '$.typeContrat'),
+                json_extract_string(o, '$.natureContrat'),
+                json_extract_string(o, '$.experienceExige'),
+                json_extract_string(o, '$.qualificationCode'),
+                json_extract_string(o, '$.codeNAF'),
+                json_extract_string(o, '$.secteurActiviteLibelle'),
+                json_extract_string(o, '$.entreprise.nom'),
+                json_extract_string(o, '$.salaire.libelle'),
+                cast(json_extract(o, '$.offresManqueCandidats') as boolean),
+                query_rome,
+                {provenance_select(landed, run_id)}
+            from offers
+            qualify row_number() over (partition by json_extract_string(o, '$.id')) = 1
+            """
+        )
+        row = con.execute("select count(*) from raw.france_travail_offers").fetchone()
+        return {"raw.france_travail_offers": int(row[0]) if row else 0}

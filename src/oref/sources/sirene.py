@@ -1,0 +1,198 @@
+"""Sirene establishments of the ICT-services sector, through the API Recherche d'entreprises.
+
+``GET https://recherche-entreprises.api.gouv.fr/search?activite_principale=58.21Z,...&departement=972``
+(``region=02`` for a région), paged with ``page``/``per_page``. Quirks handled here:
+
+- NAF codes are dotted (``62.01Z``), unlike URSSAF's APE codes;
+- ``per_page`` is at most 25 (400 above): paging runs until ``total_pages``; the API limits a
+  query to 10,000 results, so a bigger result set fails loudly instead of being truncated;
+- 7 requests per second, 429 beyond: the per-host rate limit and the ``Retry-After`` handling of
+  the one HTTP client cover it (the replay emulator answers one 429 to prove it);
+- geographic filters match a company when *any* of its establishments is in the territory: the
+  head office (``siege``) may be in Paris, so establishments are counted from
+  ``matching_etablissements``, never from ``siege``;
+- ``matching_etablissements`` holds 10 establishments by default: ``limite_matching_etablissements``
+  is raised to its maximum (100);
+- the pages are landed together as one JSON-lines file (one page per line) through
+  ``land_pages``, this module's multi-request variant of ``fetch_file``: skip when unchanged,
+  validate, land or quarantine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from oref.config import Settings, Territory
+from oref.errors import HttpError, SourceError
+from oref.http import Download
+from oref.landing import LandingZone
+from oref.sources.base import FetchContext, FetchResult, FileOutcome, Source, provenance_select, sql_literal
+
+if TYPE_CHECKING:
+    import duckdb
+
+log = logging.getLogger(__name__)
+
+SEARCH_URL = "https://recherche-entreprises.api.gouv.fr/search"
+HOST = "recherche-entreprises.api.gouv.fr"
+PER_PAGE = 25  # the API's maximum
+MAX_RESULTS = 10_000
+# The ict_services perimeter (DESIGN §8): 58.2 + 61 + 62 + 63.1 + 95.1, NAF rév. 2, dotted.
+ICT_SERVICES = ("58.21Z", "58.29A", "58.29B", "58.29C", "61.10Z", "61.20Z", "61.30Z", "61.90Z", "62.01Z",
+                "62.02A", "62.02B", "62.03Z", "62.09Z", "63.11Z", "63.12Z", "95.11Z", "95.12Z")
+PAGE_KEYS = ("results", "total_results", "page", "per_page", "total_pages")
+COMPANY_KEYS = ("siren", "nom_complet", "activite_principale", "matching_etablissements")
+ESTABLISHMENT_KEYS = ("siret", "activite_principale", "commune", "est_siege", "etat_administratif",
+                      "date_creation", "tranche_effectif_salarie")
+
+
+def search_params(territory: Territory, page: int) -> dict[str, str]:
+    geo = {"region": territory.code} if territory.kind == "region" else {"departement": territory.code}
+    return {"activite_principale": ",".join(ICT_SERVICES), **geo, "limite_matching_etablissements": "100",
+            "per_page": str(PER_PAGE), "page": str(page)}
+
+
+def landed_name(settings: Settings) -> str:
+    # one logical file per territory: a 971 run must not be compared with a 972 landing
+    return f"search_{settings.territory.label.replace(':', '')}.jsonl"
+
+
+def check_page(document: Any, *, page: int, file: str) -> None:
+    """The declared shape of one page: fails naming the page and the missing key."""
+    if not isinstance(document, Mapping):
+        raise SourceError("sirene", f"page {page} is not a JSON object", file=file)
+    missing = [k for k in PAGE_KEYS if k not in document]
+    if missing:
+        raise SourceError("sirene", f"page {page}: missing key(s) {missing}", file=file)
+    for company in document["results"]:
+        gone = [k for k in COMPANY_KEYS if k not in company]
+        if gone:
+            raise SourceError("sirene", f"page {page}: result {company.get('siren')} lacks {gone}", file=file)
+        for establishment in company["matching_etablissements"]:
+            absent = [k for k in ESTABLISHMENT_KEYS if k not in establishment]
+            if absent:
+                raise SourceError("sirene", f"page {page}: establishment {establishment.get('siret')} of "
+                                  f"{company['siren']} lacks {absent}", file=file)
+
+
+def land_pages(ctx: FetchContext, *, source: str, name: str, pages: list[dict[str, Any]],
+               request: str, rows: int, data_vintage: str | None) -> FileOutcome:
+    """``fetch_file`` for a multi-request download: write the pages as JSON lines, then land them.
+
+    The lines are written with sorted keys so that an unchanged result set has the same SHA-256 and
+    is not landed twice.
+    """
+    incoming = ctx.landing.root / ".incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with tempfile.NamedTemporaryFile("wb", prefix=".pages-", dir=incoming, delete=False) as tmp:
+        for page in pages:
+            line = (json.dumps(page, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+            digest.update(line)
+            tmp.write(line)
+        size = tmp.tell()
+    sha256 = digest.hexdigest()
+    latest = ctx.landing.latest(source, name)
+    if latest is not None and latest.sha256 == sha256:
+        Path(tmp.name).unlink(missing_ok=True)
+        log.info("%s: %s unchanged (same sha256)", source, name)
+        return FileOutcome("unchanged", latest)
+    download = Download(url=request, final_url=request, status=200, headers={}, path=Path(tmp.name),
+                        sha256=sha256, bytes=size, content_type="application/x-ndjson")
+    landed = ctx.landing.land(source, name, download, rows=rows, data_vintage=data_vintage, run_id=ctx.run_id,
+                              extra={"request": request, "pages": len(pages)})
+    return FileOutcome("landed", landed)
+
+
+class SireneSource(Source):
+    name = "sirene"
+    title = "Annuaire des entreprises — établissements du secteur numérique (Sirene)"
+    licence = "Licence Ouverte / Etalab 2.0"
+    cadence = "quotidienne (Sirene), extraction à chaque exécution"
+    rate_limits: ClassVar[dict[str, float]] = {HOST: 7}  # the API answers 429 beyond 7 requests per second
+
+    def fetch(self, ctx: FetchContext) -> FetchResult:
+        settings = ctx.settings
+        name = landed_name(settings)
+        pages: list[dict[str, Any]] = []
+        page, total_pages = 1, 1
+        while page <= total_pages:
+            params = search_params(settings.territory, page)
+            try:
+                document = ctx.http.get_json(SEARCH_URL, params=params)
+            except HttpError as exc:
+                raise SourceError(self.name, f"page {page}: {exc}", url=SEARCH_URL, file=name) from exc
+            check_page(document, page=page, file=name)
+            if page == 1:
+                total_pages = int(document["total_pages"])
+                if int(document["total_results"]) > MAX_RESULTS:
+                    raise SourceError(self.name, f"{document['total_results']} results exceed the API's "
+                                      f"{MAX_RESULTS}: slice the query (by NAF code or commune)", url=SEARCH_URL)
+            pages.append(document)
+            page += 1
+        expected = int(pages[0]["total_results"]) if pages else 0
+        companies = sum(len(p["results"]) for p in pages)
+        if companies != expected:
+            raise SourceError(self.name, f"the pages returned {companies} of {expected} companies (the result "
+                              "set changed while paging?)", url=SEARCH_URL, file=name)
+        establishments = sum(len(c["matching_etablissements"]) for p in pages for c in p["results"])
+        if establishments == 0:
+            raise SourceError(self.name, f"no establishment for {settings.territory.label}", url=SEARCH_URL)
+        request = SEARCH_URL + "?" + "&".join(f"{k}={v}" for k, v in sorted(search_params(settings.territory, 1)
+                                                                             .items()) if k != "page")
+        outcome = land_pages(ctx, source=self.name, name=name, pages=pages, request=request, rows=establishments,
+                             data_vintage=None)
+        return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], establishments,
+                           f"{establishments} establishments of {companies} companies in {len(pages)} page(s) "
+                           f"for {settings.territory.label}")
+
+    def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
+             run_id: str) -> dict[str, int]:
+        landed = landing.latest(self.name, landed_name(settings))
+        if landed is None:
+            raise SourceError(self.name, f"nothing landed for {settings.territory.label}: run the fetch first")
+        # DuckDB's JSON reader unnests pages -> companies -> matching establishments; a company seen on
+        # two pages (result set shifting while paging) keeps one row per SIRET.
+        con.execute(
+            f"""
+            create or replace table raw.sirene_establishments as
+            with pages as (
+                select json from read_ndjson_objects({sql_literal(landed.path)})
+            ),
+            companies as (
+                select unnest(json_extract(json, '$.results[*]')) as c from pages
+            ),
+            establishments as (
+                select c, unnest(json_extract(c, '$.matching_etablissements[*]')) as e from companies
+            )
+            select
+                json_extract_string(c, '$.siren') as siren,
+                json_extract_string(e, '$.siret') as siret,
+                json_extract_string(c, '$.nom_complet') as company_name,
+                json_extract_string(c, '$.activite_principale') as company_naf,
+                json_extract_string(c, '$.categorie_entreprise') as company_category,
+                json_extract_string(c, '$.nature_juridique') as legal_form,
+                json_extract_string(e, '$.activite_principale') as naf_code,
+                json_extract_string(e, '$.commune') as commune_code,
+                json_extract_string(e, '$.libelle_commune') as commune_label,
+                json_extract_string(e, '$.code_postal') as postal_code,
+                json_extract_string(e, '$.tranche_effectif_salarie') as tranche_effectif_salarie,
+                json_extract_string(e, '$.annee_tranche_effectif_salarie') as tranche_effectif_year,
+                json_extract_string(e, '$.date_creation') as date_creation,
+                json_extract_string(e, '$.date_fermeture') as date_fermeture,
+                json_extract_string(e, '$.etat_administratif') as etat_administratif,
+                cast(json_extract(e, '$.est_siege') as boolean) as is_siege,
+                json_extract_string(c, '$.siege.commune') as siege_commune_code,
+                {provenance_select(landed, run_id)}
+            from establishments
+            qualify row_number() over (partition by json_extract_string(e, '$.siret')) = 1
+            """
+        )
+        row = con.execute("select count(*) from raw.sirene_establishments").fetchone()
+        return {"raw.sirene_establishments": int(row[0]) if row else 0}

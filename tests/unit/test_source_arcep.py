@@ -1,0 +1,115 @@
+"""ARCEP FttH workbook: parsing the snapshot workbook, decimal commas, header contract, fetch + load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import Workbook
+
+from oref.config import Settings, Territory
+from oref.errors import SourceError
+from oref.http import HttpClient
+from oref.landing import LandingZone
+from oref.replay import Fault, ReplayServer
+from oref.sources.arcep import ArcepSource, parse_decimal, quarter_of_file, read_communes
+from oref.sources.base import FetchContext
+
+REPO = Path(__file__).resolve().parents[2]
+SNAPSHOT = REPO / "data" / "snapshot"
+WORKBOOK = (SNAPSHOT / "static.data.gouv.fr" / "resources" / "le-marche-du-haut-et-tres-haut-debit-fixe-deploiements"
+            / "20260312-143000" / "2025t4-obs-hd-thd-deploiement-vf.xlsx")
+
+
+def test_martinique_totals_match_arcep() -> None:
+    mtq = [(s, dict(q)) for s, q in read_communes(WORKBOOK, file=WORKBOOK.name) if s["department_code"] == "972"]
+    assert len(mtq) == 34
+    premises = sum(s["premises"] for s, _ in mtq)
+    assert premises == pytest.approx(250164.8755, abs=1e-6)
+    expected = {"2021-T4": 70148, "2022-T4": 104363, "2023-T4": 132149, "2024-T4": 148728, "2025-T4": 171283}
+    for quarter, total in expected.items():
+        assert round(sum(q[quarter] for _, q in mtq)) == total
+    assert round(171283 / premises, 2) == 0.68
+    # the Centre (Fort-de-France) is better covered than the Nord (Grand'Rivière)
+    rate = {s["commune_code"]: q["2025-T4"] / s["premises"] for s, q in mtq}
+    assert rate["97209"] > rate["97211"]
+
+
+def test_decimal_comma_and_quarter_quirks() -> None:
+    assert parse_decimal("250164,8755", file="f", column="premises", commune="97209") == pytest.approx(250164.8755)
+    assert parse_decimal("1\u202f234,5", file="f", column="premises", commune="97209") == 1234.5
+    assert parse_decimal(12.0, file="f", column="premises", commune="97209") == 12.0
+    assert parse_decimal(None, file="f", column="premises", commune="97209") is None
+    with pytest.raises(SourceError) as info:
+        parse_decimal("n.d.", file="f.xlsx", column="2025-T4", commune="97209")
+    assert str(info.value) == ("source 'arcep': not a number for commune 97209 | file: f.xlsx | column: '2025-T4' "
+                               "| value: 'n.d.'")
+    assert quarter_of_file("https://x/20260312/2025t4-obs-hd-thd-deploiement-vf.xlsx") == (2025, 4)
+    assert quarter_of_file("notice.pdf") is None
+
+
+def _workbook(tmp_path: Path, header: list[str]) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Communes"
+    sheet["A1"] = "Déploiements FttH par commune"
+    sheet.append([])
+    sheet.append(header)
+    sheet.append(["97209", "Fort-de-France", "972", "60000,5", "IPE", "300,25", 1000, 2000])
+    path = tmp_path / "bad.xlsx"
+    workbook.save(path)
+    return path
+
+
+def test_missing_and_new_columns_are_named(tmp_path: Path) -> None:
+    good = ["Code commune", "Nom commune", "Code département", "Meilleure estimation des locaux à date",
+            "Source retenue pour l'estimation des locaux", "Estimation locaux en cours de construction",
+            "T3 2025", "T4 2025"]
+    rows = list(read_communes(_workbook(tmp_path, good), file="ok.xlsx"))
+    assert rows[0][0]["premises"] == 60000.5 and rows[0][1] == [("2025-T3", 1000.0), ("2025-T4", 2000.0)]
+    renamed = [*good[:4], "Source", *good[5:]]
+    with pytest.raises(SourceError, match=r"missing column\(s\): premises_source .*file: bad.xlsx \[Communes\]"):
+        list(read_communes(_workbook(tmp_path, renamed), file="bad.xlsx"))
+    extra = [*good[:6], "Taux FttH", *good[6:]]
+    with pytest.raises(SourceError) as info:
+        list(read_communes(_workbook(tmp_path, extra), file="bad.xlsx"))
+    assert str(info.value) == ("source 'arcep': unexpected column(s) ['Taux FttH'] in sheet 'Communes' "
+                               "| file: bad.xlsx")
+
+
+def _run(tmp_path: Path, server: ReplayServer,
+         territory: Territory) -> tuple[str, dict[str, int], duckdb.DuckDBPyConnection]:
+    settings = Settings(territory=territory, data_dir=tmp_path, source_mode="snapshot",
+                        replay_url=server.base_url, snapshot_dir=SNAPSHOT, backoff_base=0.01, max_retries=1)
+    source = ArcepSource()
+    with HttpClient(settings) as http:
+        result = source.fetch(FetchContext(settings, http, LandingZone(settings), "run-1"))
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    return result.status, source.load(con, settings, LandingZone(settings), "run-1"), con
+
+
+def test_fetch_and_load_for_972_and_971(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        status, counts, con = _run(tmp_path, server, Territory("departement", "972"))
+        assert status == "landed"
+        assert counts == {"raw.arcep_ftth_communes": 34, "raw.arcep_ftth_quarterly": 34 * 33}
+        total = con.execute("select round(sum(connectable)) from raw.arcep_ftth_quarterly "
+                            "where quarter = '2025-T4'").fetchone()
+        premises = con.execute("select round(sum(premises)), min(_vintage) from raw.arcep_ftth_communes").fetchone()
+        assert total == (171283,) and premises == (250165, "2025-T4")
+        status, counts, _ = _run(tmp_path, server, Territory("departement", "971"))
+        assert status == "unchanged"  # one national workbook, already landed
+        assert counts == {"raw.arcep_ftth_communes": 32, "raw.arcep_ftth_quarterly": 32 * 33}
+        _, counts, _ = _run(tmp_path, server, Territory("region", "02"))
+        assert counts["raw.arcep_ftth_communes"] == 34
+
+
+def test_html_page_instead_of_workbook_is_quarantined(tmp_path: Path) -> None:
+    page = b"<!doctype html><html><head><title>Maintenance</title></head></html>"
+    with ReplayServer(SNAPSHOT, faults={"/static.data.gouv.fr/resources/le-marche": [Fault(200, body=page)]}) \
+            as server, pytest.raises(SourceError) as info:
+        _run(tmp_path, server, Territory("departement", "972"))
+    assert "expected a xlsx file but the server sent an HTML page titled 'Maintenance'" in str(info.value)
+    assert "quarantined:" in str(info.value)

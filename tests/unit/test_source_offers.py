@@ -1,0 +1,150 @@
+"""France Travail Offres d'emploi v2: OAuth2 token (expiry, refresh), range paging, slicing, skip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from oref.config import Settings, Territory
+from oref.errors import SourceError
+from oref.http import HttpClient
+from oref.landing import LandingZone
+from oref.replay import Fault, ReplayServer
+from oref.replay_apis.france_travail_offres import TEST_CLIENT_ID, TEST_CLIENT_SECRET
+from oref.sources.base import FetchContext, FetchResult
+from oref.sources.offers import (
+    SKIP_MESSAGE,
+    Credentials,
+    OffersClient,
+    OffersSource,
+    TokenProvider,
+    credentials_from_env,
+    parse_content_range,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+SNAPSHOT = REPO / "data" / "snapshot"
+SEARCH = "/api.francetravail.io/partenaire/offresdemploi/v2/offres/search"
+ENV = {"FRANCE_TRAVAIL_CLIENT_ID": TEST_CLIENT_ID, "FRANCE_TRAVAIL_CLIENT_SECRET": TEST_CLIENT_SECRET}
+
+
+def _settings(tmp_path: Path, server: ReplayServer, territory: Territory) -> Settings:
+    return Settings(territory=territory, data_dir=tmp_path, source_mode="snapshot", replay_url=server.base_url,
+                    snapshot_dir=SNAPSHOT, backoff_base=0.01, max_retries=1)
+
+
+def _fetch(settings: Settings, source: OffersSource) -> tuple[FetchResult, int]:
+    with HttpClient(settings, rate_limits=source.rate_limits, sleep=lambda _: None) as http:
+        return source.fetch(FetchContext(settings, http, LandingZone(settings), "run-1")), http.requests_made
+
+
+def _load(settings: Settings, source: OffersSource) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    source.load(con, settings, LandingZone(settings), "run-1")
+    return con
+
+
+def test_credentials_from_env() -> None:
+    assert credentials_from_env(ENV) == Credentials(TEST_CLIENT_ID, TEST_CLIENT_SECRET)
+    assert credentials_from_env({"FRANCE_TRAVAIL_CLIENT_ID": "x", "FRANCE_TRAVAIL_CLIENT_SECRET": "  "}) is None
+    assert credentials_from_env({}) is None
+
+
+def test_without_credentials_the_source_is_skipped_and_the_table_empty(tmp_path: Path) -> None:
+    source = OffersSource(env={})
+    settings = Settings(territory=Territory("departement", "972"), data_dir=tmp_path)
+    with HttpClient(settings) as http:
+        result = source.fetch(FetchContext(settings, http, LandingZone(settings), "run-1"))
+        assert http.requests_made == 0
+    assert (result.status, result.message) == ("skipped", SKIP_MESSAGE)
+    assert SKIP_MESSAGE == ("skipped: no France Travail API credentials (set FRANCE_TRAVAIL_CLIENT_ID and "
+                            "FRANCE_TRAVAIL_CLIENT_SECRET; register at francetravail.io)")
+    con = _load(settings, source)
+    assert con.execute("select count(*) from raw.france_travail_offers").fetchone() == (0,)
+
+
+def test_fetch_and_load_972_and_971(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = _settings(tmp_path, server, Territory("departement", "972"))
+        result, requests = _fetch(settings, OffersSource(env=ENV))
+        # one token + one search per ROME code (each fits in one 200 response)
+        assert (result.status, result.rows, requests) == ("landed", 165, 14)
+        assert result.message == "165 offers in 13 response(s), 1 token(s), for 972"
+        con = _load(settings, OffersSource(env=ENV))
+        assert con.execute("select count(*), count(distinct offer_id), min(department_code), max(department_code) "
+                           "from raw.france_travail_offers").fetchone() == (165, 165, "972", "972")
+        assert con.execute("select count(*) from raw.france_travail_offers where rome_code = 'M1805'").fetchone() \
+            == (47,)
+        assert _fetch(settings, OffersSource(env=ENV))[0].status == "unchanged"
+
+        guadeloupe = _settings(tmp_path, server, Territory("departement", "971"))
+        assert _fetch(guadeloupe, OffersSource(env=ENV))[0].rows == 190
+        con = _load(guadeloupe, OffersSource(env=ENV))
+        assert con.execute("select count(*) from raw.france_travail_offers where department_code = '971'") \
+            .fetchone() == (190,)
+
+
+def test_slices_above_the_cap_are_split_by_creation_date(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        server.state["france_travail.max_results"] = 20  # M1805 has 47 offers in 972: windows must be halved
+        settings = _settings(tmp_path, server, Territory("departement", "972"))
+        result, requests = _fetch(settings, OffersSource(env=ENV, max_results=20))
+        assert result.rows == 165 and requests > 14
+        con = _load(settings, OffersSource(env=ENV))
+        assert con.execute("select count(*), count(distinct offer_id) from raw.france_travail_offers").fetchone() \
+            == (165, 165)
+
+
+def test_range_paging_with_206_and_content_range(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server, HttpClient(_settings(tmp_path, server, Territory("departement", "972"))) \
+            as http:
+        client = OffersClient(http, TokenProvider(http, Credentials(TEST_CLIENT_ID, TEST_CLIENT_SECRET)),
+                              {"departement": "972"})
+        client.page_size = 20  # 47 offers of M1805 -> 0-19 (206), 20-39 (206), 40-46 (206)
+        assert client.collect("M1805") == 47
+        assert [r["content_range"] for r in client.responses] == ["offres 0-19/47", "offres 20-39/47",
+                                                                  "offres 40-46/47"]
+        assert [r["status"] for r in client.responses] == [206, 206, 206]
+        assert client.collect("M1803") == 1 and client.responses[-1]["status"] == 200
+        # the cap: start beyond 1000 or end beyond 1149 is refused by the API
+        response = http._session.get(f"{server.base_url}{SEARCH}", params={"range": "1010-1159"},
+                                     headers={"Authorization": f"Bearer {client.tokens.token()}"})
+        assert response.status_code == 400
+        assert response.json()["message"] == ("La position de début doit être inférieure ou égale à 1000 et la "
+                                              "position de fin inférieure ou égale à 1149.")
+    with pytest.raises(SourceError, match=r"206 without a readable Content-Range header: 'items 0-1/2'"):
+        parse_content_range("items 0-1/2")
+
+
+def test_token_is_renewed_before_expiry_and_after_a_401(tmp_path: Path) -> None:
+    now = [1000.0]
+    with ReplayServer(SNAPSHOT) as server, HttpClient(_settings(tmp_path, server, Territory("departement", "972"))) \
+            as http:
+        tokens = TokenProvider(http, Credentials(TEST_CLIENT_ID, TEST_CLIENT_SECRET), clock=lambda: now[0])
+        first = tokens.token()
+        now[0] += 1400  # still valid for 99 s, more than the one-minute margin
+        assert tokens.token() == first and tokens.issued == 1
+        now[0] += 60  # within the last minute of 1499 s: renewed
+        assert tokens.token() != first and tokens.issued == 2
+
+        # an expired token on the server side (lifetime 0) is refused with 401, renewed once, then accepted
+        server.state["france_travail.token_lifetime"] = 0
+        settings = _settings(tmp_path, server, Territory("departement", "972"))
+        with pytest.raises(SourceError, match=r"HTTP 401 .*Invalid or expired access token"):
+            _fetch(settings, OffersSource(env=ENV))
+        server.state["france_travail.token_lifetime"] = 1499
+        server.add_fault(SEARCH, Fault(401, body=b'{"message": "Invalid or expired access token"}'))
+        result, _ = _fetch(settings, OffersSource(env=ENV))
+        assert result.rows == 165 and "2 token(s)" in result.message
+
+
+def test_wrong_credentials_are_refused_with_the_reason(tmp_path: Path) -> None:
+    env = {"FRANCE_TRAVAIL_CLIENT_ID": "someone", "FRANCE_TRAVAIL_CLIENT_SECRET": "wrong"}
+    with ReplayServer(SNAPSHOT) as server, pytest.raises(SourceError) as info:
+        _fetch(_settings(tmp_path, server, Territory("departement", "972")), OffersSource(env=env))
+    assert str(info.value).startswith("source 'offers': token request refused: HTTP 401 "
+                                      '{"error": "invalid_client", "error_description": "Client authentication '
+                                      'failed"}')

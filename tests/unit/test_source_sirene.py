@@ -1,0 +1,111 @@
+"""Sirene through the API Recherche d'entreprises: paging, 429 + Retry-After, siège elsewhere, load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from oref.config import Settings, Territory
+from oref.errors import HttpError, SourceError
+from oref.http import HttpClient
+from oref.landing import LandingZone
+from oref.replay import Fault, ReplayServer
+from oref.sources.base import FetchContext, FetchResult
+from oref.sources.sirene import ICT_SERVICES, SireneSource, check_page, search_params
+
+REPO = Path(__file__).resolve().parents[2]
+SNAPSHOT = REPO / "data" / "snapshot"
+SEARCH = "/recherche-entreprises.api.gouv.fr/search"
+
+
+def _settings(tmp_path: Path, server: ReplayServer, territory: Territory) -> Settings:
+    return Settings(territory=territory, data_dir=tmp_path, source_mode="snapshot", replay_url=server.base_url,
+                    snapshot_dir=SNAPSHOT, backoff_base=0.01, max_retries=2)
+
+
+def _fetch(settings: Settings, sleeps: list[float] | None = None) -> tuple[FetchResult, int]:
+    source = SireneSource()
+    record = sleeps if sleeps is not None else []
+    with HttpClient(settings, rate_limits=source.rate_limits, sleep=record.append) as http:
+        result = source.fetch(FetchContext(settings, http, LandingZone(settings), "run-1"))
+        return result, http.requests_made
+
+
+def _load(settings: Settings) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    SireneSource().load(con, settings, LandingZone(settings), "run-1")
+    return con
+
+
+def test_search_parameters_use_dotted_naf_and_the_territory() -> None:
+    params = search_params(Territory("region", "02"), 3)
+    assert params["region"] == "02" and "departement" not in params
+    assert params["activite_principale"].split(",") == list(ICT_SERVICES) and "62.01Z" in ICT_SERVICES
+    assert (params["per_page"], params["page"], params["limite_matching_etablissements"]) == ("25", "3", "100")
+    assert search_params(Territory("departement", "972"), 1)["departement"] == "972"
+
+
+def test_fetch_pages_retries_the_429_and_loads_972_and_971(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = _settings(tmp_path, server, Territory("departement", "972"))
+        sleeps: list[float] = []
+        result, requests = _fetch(settings, sleeps)
+        # 235 companies = 10 pages of 25; page 2 answered 429 once (Retry-After: 1), then 200
+        assert (result.status, result.rows, requests) == ("landed", 295, 11)
+        assert result.message == "295 establishments of 235 companies in 10 page(s) for 972"
+        assert 1.0 in sleeps  # the Retry-After second was honoured
+        con = _load(settings)
+        assert con.execute("select count(*), count(distinct siren), sum(is_siege::int) "
+                           "from raw.sirene_establishments").fetchone() == (295, 235, 215)
+        # every row is an establishment in Martinique, even when the siège is in Paris
+        assert con.execute("select count(*) from raw.sirene_establishments "
+                           "where commune_code not like '972%'").fetchone() == (0,)
+        assert con.execute("select count(*) from raw.sirene_establishments "
+                           "where siege_commune_code like '75%'").fetchone() == (26,)
+        assert con.execute("select naf_code, count(*) from raw.sirene_establishments group by 1 "
+                           "order by 2 desc limit 1").fetchone() == ("62.01Z", 100)
+
+        again, _ = _fetch(settings)
+        assert again.status == "unchanged"
+
+        guadeloupe = _settings(tmp_path, server, Territory("departement", "971"))
+        assert _fetch(guadeloupe)[0].rows == 326
+        con = _load(guadeloupe)
+        assert con.execute("select count(*), count(distinct siren) from raw.sirene_establishments "
+                           "where commune_code like '971%'").fetchone() == (326, 261)
+
+
+def test_emulator_refuses_more_than_25_per_page(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server, HttpClient(_settings(tmp_path, server, Territory("departement", "972"))) \
+            as http, pytest.raises(HttpError) as info:
+        http.get_json("https://recherche-entreprises.api.gouv.fr/search",
+                      params={"departement": "972", "per_page": "26"})
+    assert "HTTP 400" in str(info.value)
+    assert "Veuillez indiquer un paramètre `per_page` entre 1 et 25." in str(info.value)
+
+
+def test_a_page_without_paging_keys_fails_naming_them(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT, faults={SEARCH: [Fault(200, body=b'{"results": []}')]}) as server, \
+            pytest.raises(SourceError) as info:
+        _fetch(_settings(tmp_path, server, Territory("departement", "972")))
+    assert str(info.value) == ("source 'sirene': page 1: missing key(s) ['total_results', 'page', 'per_page', "
+                               "'total_pages'] | file: search_972.jsonl")
+    assert not (tmp_path / "landing" / "sirene").exists()
+
+
+def test_an_establishment_without_siret_is_named() -> None:
+    page = {"results": [{"siren": "300199650", "nom_complet": "X", "activite_principale": "62.01Z",
+                         "matching_etablissements": [{"commune": "97209"}]}],
+            "total_results": 1, "page": 1, "per_page": 25, "total_pages": 1}
+    with pytest.raises(SourceError, match=r"page 1: establishment None of 300199650 lacks \['siret', "):
+        check_page(page, page=1, file="search_972.jsonl")
+
+
+def test_persistent_429_gives_up_with_the_status(tmp_path: Path) -> None:
+    faults = [Fault(429, {"Retry-After": "1"}) for _ in range(3)]
+    with ReplayServer(SNAPSHOT, faults={SEARCH: faults}) as server, pytest.raises(SourceError) as info:
+        _fetch(_settings(tmp_path, server, Territory("departement", "972")))
+    assert "page 1: " in str(info.value) and "gave up after 3 attempts: HTTP 429" in str(info.value)
