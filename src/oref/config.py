@@ -27,7 +27,15 @@ LIVE_HOSTS: tuple[str, ...] = (
     "www.data.gouv.fr",
     "static.data.gouv.fr",
     "open.urssaf.fr",
+    "opendata.caissedesdepots.fr",
+    "statistiques.francetravail.org",
+    "recherche-entreprises.api.gouv.fr",
+    "api.francetravail.io",
+    "entreprise.francetravail.fr",
 )
+# Snapshot mode only: the credentials the replay server's OAuth emulator accepts (and nothing else
+# does), so the offers source runs its real token flow offline. Never used in live mode.
+REPLAY_FRANCE_TRAVAIL_CLIENT = ("oref-replay-client", "oref-replay-secret")
 
 _DEPT_RE = re.compile(r"^(?:\d{2}|2A|2B|97[1-6])$")
 _REGION_RE = re.compile(r"^\d{2}$")
@@ -83,6 +91,8 @@ class Settings:
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     max_download_bytes: int = 2 * 1024**3
+    france_travail_client_id: str | None = None
+    france_travail_client_secret: str | None = field(default=None, repr=False)  # never printed
     user_agent: str = f"oref/{__version__} (open-source OREF indicator warehouse; python-requests)"
     project_root: Path = field(default_factory=lambda: Path(__file__).resolve().parents[2])
 
@@ -97,6 +107,10 @@ class Settings:
         snapshot_dir = Path(env.get("OREF_SNAPSHOT_DIR") or root / "data" / "snapshot").expanduser()
         # In snapshot mode without OREF_REPLAY_URL the CLI starts a replay server in-process.
         replay_url = env.get("OREF_REPLAY_URL") or None
+        client_id = env.get("FRANCE_TRAVAIL_CLIENT_ID") or None
+        client_secret = env.get("FRANCE_TRAVAIL_CLIENT_SECRET") or None
+        if mode == "snapshot" and not (client_id and client_secret):
+            client_id, client_secret = REPLAY_FRANCE_TRAVAIL_CLIENT
         try:
             return cls(
                 territory=Territory.parse(env.get("OREF_TERRITORY") or "972"),
@@ -108,6 +122,8 @@ class Settings:
                 read_timeout=float(env.get("OREF_HTTP_READ_TIMEOUT") or "120"),
                 max_retries=int(env.get("OREF_HTTP_MAX_RETRIES") or "4"),
                 backoff_base=float(env.get("OREF_HTTP_BACKOFF_BASE") or "1.0"),
+                france_travail_client_id=client_id,
+                france_travail_client_secret=client_secret,
                 project_root=root,
             )
         except ValueError as exc:  # a non-numeric timeout or retry count

@@ -177,6 +177,20 @@ class HttpClient:
             content_type=resp_headers.get("content-type", ""),
         )
 
+    def request(self, url: str, *, params: Mapping[str, str] | None = None,
+                headers: Mapping[str, str] | None = None) -> requests.Response:
+        """A GET whose status and headers the caller reads (206 paging, ``Content-Range``).
+
+        Retries, backoff, rate limits and snapshot routing as for every other call; 4xx other than
+        429 raise ``HttpError`` with the status.
+        """
+        return self._request(url, params=params, headers=headers, stream=False)
+
+    def post_form(self, url: str, data: Mapping[str, str], *,
+                  params: Mapping[str, str] | None = None) -> requests.Response:
+        """A form POST (OAuth2 token endpoints), with the same retries and routing as GET."""
+        return self._request(url, params=params, stream=False, method="POST", data=data)
+
     # --- internals -----------------------------------------------------------------------------
     def _throttle(self, url: str) -> None:
         limiter = self._limiters.get(_real_host(url, self.settings))
@@ -200,6 +214,8 @@ class HttpClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         stream: bool,
+        method: str = "GET",
+        data: Mapping[str, str] | None = None,
     ) -> requests.Response:
         target = self.settings.resolve_url(url)
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
@@ -209,8 +225,9 @@ class HttpClient:
             self._throttle(url)
             self.requests_made += 1
             try:
-                response = self._session.get(
-                    target, params=params, headers=dict(headers or {}), timeout=timeout, stream=stream
+                response = self._session.request(
+                    method, target, params=params, headers=dict(headers or {}), data=data, timeout=timeout,
+                    stream=stream,
                 )
             except (requests.Timeout, requests.ConnectionError) as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"

@@ -11,6 +11,13 @@ _REGISTRY: dict[str, str] = {
     "geo": "oref.sources.geo:GeoSource",
     "bmo": "oref.sources.bmo:BmoSource",
     "urssaf": "oref.sources.urssaf:UrssafSource",
+    "rome": "oref.sources.rome:RomeSource",
+    "rncp": "oref.sources.rncp:RncpSource",  # before mcf: training offers refer to certifications
+    "mcf": "oref.sources.mcf:McfSource",
+    "tensions": "oref.sources.tensions:TensionsSource",
+    "arcep": "oref.sources.arcep:ArcepSource",
+    "sirene": "oref.sources.sirene:SireneSource",
+    "offers": "oref.sources.offers:OffersSource",
 }
 SOURCE_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
