@@ -18,11 +18,17 @@ fi
 # the published warehouse and dashboards (imports again if already there: idempotent)
 .venv/bin/oref superset-import
 
+# `airflow standalone` starts its parts as a bare `airflow`: the venv must be on PATH
+export PATH="$PWD/.venv/bin:$PATH"
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$OREF_DATA_DIR/airflow}"
+export AIRFLOW__API__HOST=127.0.0.1
 export AIRFLOW__CORE__DAGS_FOLDER="$PWD/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export OREF_SOURCE_MODE="${OREF_SOURCE_MODE:-live}"
 echo "Airflow: http://127.0.0.1:8080 (standalone; its generated admin password is in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)"
+.venv/bin/airflow db migrate > "$OREF_DATA_DIR/logs/airflow-migrate.log" 2>&1
+# the build and publish tasks wait on this one-slot pool forever if it does not exist
+.venv/bin/airflow pools set oref_duckdb_writer 1 "oref: DuckDB has one writer" > /dev/null
 .venv/bin/airflow standalone > "$OREF_DATA_DIR/logs/airflow.log" 2>&1 &
 airflow_pid=$!
 
@@ -30,6 +36,7 @@ echo "Superset: http://127.0.0.1:8088/superset/dashboard/besoins-recrutement-num
 SUPERSET_CONFIG_PATH="$PWD/superset/superset_config.py" superset/.venv/bin/superset run -h 127.0.0.1 -p 8088 --with-threads \
   > "$OREF_DATA_DIR/logs/superset.log" 2>&1 &
 superset_pid=$!
-trap 'kill $airflow_pid $superset_pid 2>/dev/null || true' EXIT INT TERM
+# standalone stops its scheduler, API server and workers only on SIGINT
+trap 'kill -INT $airflow_pid 2>/dev/null; kill $superset_pid 2>/dev/null || true' EXIT INT TERM
 echo "logs in $OREF_DATA_DIR/logs; Ctrl-C stops both"
 wait
