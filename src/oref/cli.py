@@ -204,6 +204,42 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
+    """Every source with its mode, last vintage, last fetch, rows and last status."""
+    from oref.landing import LandingZone
+    from oref.sources import get_source
+
+    last_status: dict[str, tuple[str, str, str]] = {}
+    summaries = sorted(settings.runs_dir.glob("*/summary.json"), key=lambda p: p.stat().st_mtime)
+    for path in summaries:  # oldest first: later runs overwrite
+        summary = json.loads(path.read_text("utf-8"))
+        for fetch in summary.get("fetches", []):
+            last_status[fetch["source"]] = (fetch["status"], fetch.get("message", ""), summary.get("source_mode", ""))
+    landing = LandingZone(settings)
+    rows_out = []
+    for name in SOURCE_NAMES:
+        source = get_source(name)
+        files = list(landing.latest_by_name(name).values())
+        latest = max(files, key=lambda f: f.manifest["fetched_at"]) if files else None
+        status, message, mode = last_status.get(name, ("never run", "", "-"))
+        rows_out.append({
+            "source": name, "title": source.title, "licence": source.licence, "cadence": source.cadence,
+            "mode": mode,
+            "data_vintage": latest.data_vintage if latest else None,
+            "last_fetch": latest.manifest["fetched_at"] if latest else None,
+            "rows": sum(int(f.manifest.get("rows") or 0) for f in files),
+            "files": len(files), "status": status, "message": message if status in ("failed", "skipped") else "",
+        })
+    if args.json:
+        _say(json.dumps(rows_out, indent=2, ensure_ascii=False))
+        return 0
+    _say(f"{'source':<9} {'mode':<9} {'vintage':<12} {'last fetch':<26} {'rows':>8}  status")
+    for r in rows_out:
+        _say(f"{r['source']:<9} {r['mode']:<9} {r['data_vintage'] or '-':<12} {r['last_fetch'] or '-':<26} "
+             f"{r['rows']:>8,}  {r['status']}{' — ' + r['message'] if r['message'] else ''}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oref", description="Indicator warehouse for OREF observatories.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log HTTP retries and details")
@@ -225,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_rollback)
     p = sub.add_parser("superset-import", help="(re)import the Superset dashboards on the published warehouse")
     p.set_defaults(func=cmd_superset_import)
+    p = sub.add_parser("sources", help="every source: mode, last vintage, last fetch, rows, status")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sources)
     p = sub.add_parser("status", help="what is published and what has landed")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
