@@ -96,9 +96,12 @@ class TokenProvider:
         self._token = None
 
     def _renew(self) -> None:
-        response = post_form(self._http, TOKEN_URL, {"realm": "/partenaire"}, {
-            "grant_type": "client_credentials", "client_id": self._credentials.client_id,
-            "client_secret": self._credentials.client_secret, "scope": SCOPE})
+        try:
+            response = post_form(self._http, TOKEN_URL, {"realm": "/partenaire"}, {
+                "grant_type": "client_credentials", "client_id": self._credentials.client_id,
+                "client_secret": self._credentials.client_secret, "scope": SCOPE})
+        except HttpError as exc:  # 4xx: refused credentials; the body says why
+            raise SourceError("offers", f"token request refused: {exc}", url=TOKEN_URL) from exc
         if response.status_code != 200:
             detail = response.text[:200].replace("\n", " ")
             raise SourceError("offers", f"token request refused: HTTP {response.status_code} {detail}",
