@@ -1,0 +1,144 @@
+"""URSSAF (wide years melted, blanks stay NULL) and BMO (every year the dataset lists, zipped or not,
+with drifting headers), fetched from the replay server and loaded into DuckDB."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from oref.config import Settings, Territory
+from oref.errors import SourceError
+from oref.http import HttpClient
+from oref.landing import LandingZone
+from oref.replay import ReplayServer
+from oref.sources.base import FetchContext, FetchResult, Source
+from oref.sources.bmo import BmoSource
+from oref.sources.urssaf import UrssafSource
+
+REPO = Path(__file__).resolve().parents[2]
+SNAPSHOT = REPO / "data" / "snapshot"
+URSSAF_CSV = (SNAPSHOT / "open.urssaf.fr" / "api" / "explore" / "v2.1" / "catalog" / "datasets"
+              / "etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last" / "exports" / "csv")
+BMO_DATASET = SNAPSHOT / "www.data.gouv.fr" / "api" / "1" / "datasets" / "561fa564c751df4f2acdbb48" / "index.json"
+
+
+def _settings(tmp_path: Path, server: ReplayServer, territory: str = "972", snapshot: Path = SNAPSHOT) -> Settings:
+    return Settings(territory=Territory.parse(territory), data_dir=tmp_path / "data", source_mode="snapshot",
+                    replay_url=server.base_url, snapshot_dir=snapshot, max_retries=0, backoff_base=0.01)
+
+
+def _fetch(settings: Settings, source: Source) -> FetchResult:
+    with HttpClient(settings) as http:
+        return source.fetch(FetchContext(settings, http, LandingZone(settings), "run-1"))
+
+
+def _load(settings: Settings, source: Source) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    source.load(con, settings, LandingZone(settings), "run-1")
+    return con
+
+
+def _expected_urssaf(department: str, year: str) -> tuple[int, int, int]:
+    """Independent computation from the snapshot CSV: (rows, establishments, blank headcount cells)."""
+    with URSSAF_CSV.open(encoding="utf-8") as stream:
+        rows = [r for r in csv.DictReader(stream, delimiter=";") if r["code_departement"] == department]
+    est = sum(int(r[f"nombre_d_etablissements_{year}"]) for r in rows if r[f"nombre_d_etablissements_{year}"])
+    blanks = sum(1 for r in rows if r[f"effectifs_salaries_{year}"] == "")
+    return len(rows), est, blanks
+
+
+@pytest.mark.parametrize("territory", ["972", "971"])
+def test_urssaf_export_is_filtered_melted_and_keeps_blanks_null(tmp_path: Path, territory: str) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = _settings(tmp_path, server, territory)
+        result = _fetch(settings, UrssafSource())
+        assert result.status == "landed"
+        con = _load(settings, UrssafSource())
+    rows, establishments, blank_headcount = _expected_urssaf(territory, "2025")
+    assert result.rows == rows
+    # 20 yearly columns per wide row: 2006..2025
+    assert con.execute("select count(*) from raw.urssaf_establishments").fetchone()[0] == rows * 20
+    got = con.execute("select sum(establishments), count(*) filter (where headcount is null) "
+                      "from raw.urssaf_establishments where year = 2025").fetchone()
+    assert got == (establishments, blank_headcount)
+    assert blank_headcount > 0  # blanks exist and were not turned into 0
+    assert con.execute("select count(distinct code_departement) from raw.urssaf_establishments").fetchone()[0] == 1
+
+
+def test_urssaf_region_filter_uses_code_region(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = _settings(tmp_path, server, "reg:02")
+        result = _fetch(settings, UrssafSource())
+    assert result.rows == _expected_urssaf("972", "2025")[0]
+
+
+def test_urssaf_negative_count_is_refused_naming_column_and_value(tmp_path: Path) -> None:
+    snapshot = tmp_path / "snap"
+    shutil.copytree(SNAPSHOT / "open.urssaf.fr", snapshot / "open.urssaf.fr")
+    target = snapshot / URSSAF_CSV.relative_to(SNAPSHOT)
+    text = target.read_text("utf-8").splitlines()
+    header = text[0].split(";")
+    column = header.index("effectifs_salaries_2024")
+    for i, line in enumerate(text[1:], 1):
+        cells = line.split(";")
+        if cells[header.index("code_departement")] == "972" and cells[column]:
+            cells[column] = "-3"
+            text[i] = ";".join(cells)
+            break
+    target.write_text("\n".join(text) + "\n", "utf-8")
+    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as info:
+        _fetch(_settings(tmp_path, server, snapshot=snapshot), UrssafSource())
+    message = str(info.value)
+    assert "non-numeric or negative count" in message
+    assert "column: 'effectifs_salaries_2024'" in message and "value: '-3'" in message
+    assert "quarantined:" in message
+
+
+def _older_vintage_zip(path: Path) -> None:
+    """A 2019-style BMO workbook, zipped: other header spellings, BE19, FAP2009-era codes."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "BMO_2019_open_data"
+    sheet.append(["annee", "code métier BMO", "nom_metier BMO", "Famille_metier", "Libellé de famille de métier",
+                  "REG", "NOM_REG", "Dept", "NomDept", "BE19", "NOMBE19", "met", "xmet", "smet"])
+    sheet.append([2019, "M2Z90", "Ingénieurs informatique", "M", "Informatique", "02", "Martinique", "972",
+                  "Martinique", 201, "MARTINIQUE CENTRE", "25", "12", "*"])
+    sheet.append([2019, "M1Z80", "Techniciens informatique", "M", "Informatique", "02", "Martinique", "972",
+                  "Martinique", 203, "MARTINIQUE SUD", "*", "*", "*"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("Base_open_data_BMO_2019.xlsx", buffer.getvalue())
+
+
+def test_bmo_lands_every_listed_year_zipped_or_not(tmp_path: Path) -> None:
+    snapshot = tmp_path / "snap"
+    for host in ("www.data.gouv.fr", "static.data.gouv.fr"):
+        shutil.copytree(SNAPSHOT / host, snapshot / host)
+    zip_path = snapshot / "static.data.gouv.fr" / "resources" / "bmo" / "bmo_2019.zip"
+    zip_path.parent.mkdir(parents=True)
+    _older_vintage_zip(zip_path)
+    document = json.loads(BMO_DATASET.read_text("utf-8"))
+    document["resources"].append({"id": "0000-2019", "title": "Base open data BMO 2019", "format": "zip",
+                                  "url": "https://static.data.gouv.fr/resources/bmo/bmo_2019.zip"})
+    (snapshot / BMO_DATASET.relative_to(SNAPSHOT)).write_text(json.dumps(document), "utf-8")
+    with ReplayServer(snapshot) as server:
+        settings = _settings(tmp_path, server, snapshot=snapshot)
+        result = _fetch(settings, BmoSource())
+        con = _load(settings, BmoSource())
+    assert result.status == "landed" and result.rows == 941 + 2
+    by_year = dict(con.execute("select survey_year, nomenclature_version || '/' || basin_column "
+                               "from raw.france_travail_bmo group by all").fetchall())
+    assert by_year == {2019: "FAP2009/BE19", 2025: "FAP2021/BE25"}
+    # the secret mark stays text in raw; staging turns it into NULL + a flag
+    assert con.execute("select met from raw.france_travail_bmo where survey_year = 2019 "
+                       "and basin_code = '203'").fetchone() == ("*",)
