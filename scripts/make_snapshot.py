@@ -7,8 +7,8 @@ so that the whole pipeline runs offline and reproducibly. Layout: ``data/snapsho
 Three kinds of files (recorded per file in the manifest):
 
 - ``real``: a byte copy of a real open-data file (the BMO 2025 workbook, restricted to 971 + 972);
-- ``derived-from-real``: real facts re-shaped into the real publisher's format (INSEE COG and EPCI
-  files rebuilt from ``@etalab/decoupage-administratif``; the two API metadata documents);
+- ``derived-from-real``: real facts re-shaped into the real publisher's format (INSEE COG, EPCI and
+  populations files rebuilt from ``@etalab/decoupage-administratif``, PCAP seeded; the two API metadata documents);
 - ``synthetic``: invented values in the real schema (URSSAF establishments and headcount by
   commune x APE), drawn from a seeded RNG.
 
@@ -322,6 +322,63 @@ def build_epci(geo: RealGeo) -> list[SnapshotFile]:
         "INSEE EPCI composition workbook (sheets EPCI and Composition_communale, header on row 6), zipped; "
         "rebuilt from @etalab/decoupage-administratif 6.0.0 epci.json/communes.json (INSEE facts, COG 2026 "
         "vintage); NATURE_EPCI is the package's EPCI type",
+        LICENCE_ETALAB, archive)]
+
+
+# --------------------------------------------------------------------------------------------------
+# 2b. INSEE populations légales 2022 en vigueur au 1er janvier 2025 (derived from real)
+# --------------------------------------------------------------------------------------------------
+
+POP_URL = "https://www.insee.fr/fr/statistiques/fichier/8680726/ensemble.zip"
+POP_PATH = "www.insee.fr/fr/statistiques/fichier/8680726/ensemble.zip"
+POP_COMMUNE_HEADER = ["REG", "Région", "DEP", "CODARR", "CODCAN", "CODCOM", "COM", "PMUN", "PCAP", "PTOT"]
+POP_DEPARTEMENT_HEADER = ["REG", "Région", "DEP", "Département", "NBARR", "NBCAN", "NBCOM", "PMUN", "PTOT"]
+# INSEE's populations légales cover France except Mayotte (its census follows another calendar).
+POP_EXCLUDED_DEPARTEMENTS = ("976",)
+
+
+def _codcom(dep: str, code: str) -> str:
+    """The commune number within its département: 3 characters, 2 for the DROM (97209 -> 09)."""
+    return code[len(dep):]
+
+
+def build_populations(geo: RealGeo) -> list[SnapshotFile]:
+    region_name = {r["code"]: r["nom"] for r in geo.regions}
+    departement_name = {d["code"]: d["nom"] for d in geo.departements}
+    communes = sorted((c for c in geo.communes if c["type"] == "commune-actuelle" and c["zone"] in _COG_ZONES
+                       and c["departement"] not in POP_EXCLUDED_DEPARTEMENTS), key=lambda c: c["code"])
+    rows: list[list[str]] = []
+    per_dep: dict[str, list[int]] = {}
+    for commune in communes:
+        dep, code = commune["departement"], commune["code"]
+        pmun = int(commune.get("population") or 0)
+        # PCAP (population comptée à part: students, boarders, people without a fixed address
+        # counted elsewhere) is not in the input: a seeded 0-3 % of PMUN, one RNG per commune.
+        pcap = round(pmun * random.Random(f"{SEED}:pcap:{code}").uniform(0.0, 0.03))
+        arrondissement = str(commune.get("arrondissement") or "")
+        rows.append([commune["region"], region_name[commune["region"]], dep, arrondissement[len(dep):], "",
+                     _codcom(dep, code), commune["nom"], str(pmun), str(pcap), str(pmun + pcap)])
+        totals = per_dep.setdefault(dep, [0, 0, 0])
+        totals[0] += 1
+        totals[1] += pmun
+        totals[2] += pmun + pcap
+    dep_rows = []
+    for d in sorted(geo.departements, key=lambda d: d["code"]):
+        if d["code"] not in per_dep:
+            continue
+        count, pmun, ptot = per_dep[d["code"]]
+        dep_rows.append([d["region"], region_name[d["region"]], d["code"], departement_name[d["code"]], "", "",
+                         str(count), str(pmun), str(ptot)])
+    archive = _deterministic_zip([
+        ("donnees_communes.csv", _csv_bytes(POP_COMMUNE_HEADER, rows, delimiter=";")),
+        ("donnees_departements.csv", _csv_bytes(POP_DEPARTEMENT_HEADER, dep_rows, delimiter=";")),
+    ])
+    return [SnapshotFile(
+        POP_PATH, POP_URL, "geo", "derived-from-real",
+        "INSEE populations légales 2022 en vigueur au 1er janvier 2025 (France hors Mayotte), zip of ';' CSVs "
+        "donnees_communes.csv and donnees_departements.csv; PMUN is the real population of "
+        "@etalab/decoupage-administratif 6.0.0 communes.json, PCAP is SYNTHETIC (seeded 0-3 % of PMUN), "
+        "PTOT = PMUN + PCAP; CODCAN and the département file's NBARR/NBCAN are left empty (not in the input)",
         LICENCE_ETALAB, archive)]
 
 
@@ -758,7 +815,7 @@ def manifest_entries(files: Sequence[SnapshotFile]) -> list[dict[str, Any]]:
 
 def build_all(real_dir: Path) -> list[SnapshotFile]:
     geo = load_geo(real_dir)
-    return [*build_cog(geo), *build_epci(geo), *build_bmo(real_dir), *build_urssaf(geo)]
+    return [*build_cog(geo), *build_epci(geo), *build_populations(geo), *build_bmo(real_dir), *build_urssaf(geo)]
 
 
 def main(argv: list[str] | None = None) -> None:

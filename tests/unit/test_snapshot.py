@@ -21,6 +21,7 @@ SNAPSHOT = Path(__file__).resolve().parents[2] / "data" / "snapshot"
 COG_DIR = SNAPSHOT / "www.insee.fr" / "fr" / "statistiques" / "fichier" / "8377162"
 EPCI_ZIP = (SNAPSHOT / "www.insee.fr" / "fr" / "statistiques" / "fichier" / "2510634"
             / "Intercommunalite_Metropole_au_01-01-2025.zip")
+POPULATIONS_ZIP = SNAPSHOT / "www.insee.fr" / "fr" / "statistiques" / "fichier" / "8680726" / "ensemble.zip"
 URSSAF_DATASET = (SNAPSHOT / "open.urssaf.fr" / "api" / "explore" / "v2.1" / "catalog" / "datasets"
                   / "etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last")
 URSSAF_CSV = URSSAF_DATASET / "exports" / "csv"
@@ -83,7 +84,7 @@ def test_manifest_matches_the_files() -> None:
         assert entry["kind"] in {"real", "derived-from-real", "synthetic"}
     mine = [e for e in manifest["files"] if e["generated_by"] == "scripts/make_snapshot.py"]
     assert {e["seed"] for e in mine} == {972}
-    assert len(mine) == 8
+    assert len(mine) == 9
     for entry in mine:
         data = (SNAPSHOT / entry["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
@@ -92,7 +93,7 @@ def test_manifest_matches_the_files() -> None:
         assert entry["source"] in {"geo", "bmo", "urssaf"}
         assert entry["kind"] in {"real", "derived-from-real", "synthetic"}
     kinds = Counter(entry["kind"] for entry in mine)
-    assert kinds == {"derived-from-real": 6, "real": 1, "synthetic": 1}
+    assert kinds == {"derived-from-real": 7, "real": 1, "synthetic": 1}
 
 
 def test_cog_counts_the_antilles_communes() -> None:
@@ -128,6 +129,19 @@ def test_epci_composition_of_martinique(composition: list[tuple[object, ...]]) -
     assert all(isinstance(value, str) for row in composition for value in row)
     outside = sorted(str(row[0]) for row in composition if row[2] == "ZZZZZZZZZ")
     assert outside == ["22016", "29083", "29155", "85113"]
+
+
+def test_populations_cover_france_except_mayotte() -> None:
+    with zipfile.ZipFile(POPULATIONS_ZIP) as archive:
+        assert archive.namelist() == ["donnees_communes.csv", "donnees_departements.csv"]
+        text = archive.read("donnees_communes.csv").decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert list(rows[0]) == ["REG", "Région", "DEP", "CODARR", "CODCAN", "CODCOM", "COM", "PMUN", "PCAP", "PTOT"]
+    assert len(rows) == 34858  # the 34,875 COG communes but Mayotte's 17
+    per_dep = Counter(r["DEP"] for r in rows)
+    assert (per_dep["972"], per_dep["971"], per_dep["976"], len(per_dep)) == (34, 32, 0, 100)
+    assert all(int(r["PTOT"]) == int(r["PMUN"]) + int(r["PCAP"]) for r in rows)
+    assert sum(int(r["PMUN"]) for r in rows if r["DEP"] == "972") == 360630
 
 
 def test_bmo_dataset_document_describes_the_bundled_workbook() -> None:

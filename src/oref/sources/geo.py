@@ -3,20 +3,34 @@
 Quirks handled here:
 - commune codes are text (``97209``, ``2A004``): read with every column as varchar;
 - the EPCI workbook ships zipped, and each sheet has INSEE's title block above the header row,
-  so the header is found by its labels (``CODGEO``, ``EPCI``), not by a fixed row number.
+  so the header is found by its labels (``CODGEO``, ``EPCI``), not by a fixed row number;
+- the populations légales ship as a zip of several ``;`` CSVs: the communes member is found by its
+  name (``donnees_communes*.csv``), the others are ignored;
+- that file has no commune code: it is built from ``DEP`` + ``CODCOM``, where ``CODCOM`` is the
+  number *within* the département, 3 characters in metropolitan France (``01`` + ``001``) but 2
+  in the DROM (``972`` + ``09`` = ``97209``); a blind zero-padding would give ``972009``, so any
+  other shape is refused;
+- populations may carry thousands separators (space, no-break space): stripped before the cast;
+- Mayotte (976) is not in the populations légales (its census follows another calendar): a 976
+  territory still builds, with NULL populations and a ``warn`` check saying why.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from oref.config import Settings
 from oref.errors import SourceError
-from oref.landing import LandingZone
+from oref.landing import LandedFile, LandingZone
+from oref.quality.checks import CheckResult
 from oref.sources.base import (
     FetchContext,
     FetchResult,
@@ -64,6 +78,18 @@ COMPOSITION_SPECS = [
 ]
 _COMMUNE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
 
+# Populations légales 2022, en vigueur au 1er janvier 2025 (France hors Mayotte).
+POPULATION_YEAR = "2022"
+POPULATIONS_URL = "https://www.insee.fr/fr/statistiques/fichier/8680726/ensemble.zip"
+POPULATIONS_FILE = "ensemble.zip"
+POPULATION_COLUMNS = ["REG", "Région", "DEP", "CODARR", "CODCAN", "CODCOM", "COM", "PMUN", "PCAP", "PTOT"]
+POPULATION_COUNTS = ("PMUN", "PCAP", "PTOT")
+_COMMUNES_MEMBER = re.compile(r"(?:^|/)donnees_communes[^/]*\.csv$", re.IGNORECASE)
+_DEP_CODE = re.compile(r"^(?:\d{2}|2[AB]|97\d)$")
+# ASCII space, no-break space and narrow no-break space: INSEE's thousands separators
+_THOUSANDS = re.compile("[ \u00a0\u202f]")
+_THOUSANDS_SQL = r"[ \x{00A0}\x{202F}]"  # the same class in RE2 syntax, for DuckDB
+
 
 def _epci_workbook(archive_path: Path, workdir: Path, *, source: str, file: str) -> Path:
     try:
@@ -98,12 +124,150 @@ def read_epci(archive_path: Path, *, source: str = "geo", file: str = "") -> tup
     return epci, composition
 
 
+def commune_code_of(dep: str, codcom: str) -> str:
+    """INSEE commune code from the département code and the commune number within it.
+
+    ``01`` + ``001`` -> ``01001``, ``2A`` + ``004`` -> ``2A004``, ``972`` + ``09`` -> ``97209``: the
+    DROM have a 3-character département code and a 2-character number. Never padded: a number of
+    the wrong length for its département is an error, not something to guess.
+    """
+    dep, codcom = dep.strip().upper(), codcom.strip()
+    if not _DEP_CODE.match(dep):
+        raise ValueError(f"malformed département code {dep!r}")
+    width = 2 if len(dep) == 3 else 3
+    if not re.fullmatch(rf"[0-9]{{{width}}}", codcom):
+        raise ValueError(f"commune number {codcom!r} is not {width} digits for département {dep!r}")
+    return dep + codcom
+
+
+# The same rule in SQL, for the DuckDB load (the validator has already refused anything else).
+_COMMUNE_CODE_SQL = (
+    "case when regexp_full_match(upper(trim(dep)), '97[0-9]') and regexp_full_match(trim(codcom), '[0-9]{2}') "
+    "then upper(trim(dep)) || trim(codcom) "
+    "when regexp_full_match(upper(trim(dep)), '[0-9]{2}|2[AB]') and regexp_full_match(trim(codcom), '[0-9]{3}') "
+    "then upper(trim(dep)) || trim(codcom) end"
+)
+
+
+def parse_count(text: str) -> int:
+    """``"12 345"`` (space or no-break space as thousands separator) -> 12345; refuses anything else."""
+    cleaned = _THOUSANDS.sub("", text.strip())
+    if not re.fullmatch(r"[0-9]+", cleaned):
+        raise ValueError(f"not an integer: {text!r}")
+    return int(cleaned)
+
+
+def _count_sql(column: str) -> str:
+    return f"cast(regexp_replace(trim({column}), '{_THOUSANDS_SQL}', '', 'g') as integer)"
+
+
+def populations_member(archive: zipfile.ZipFile, *, source: str = "geo", file: str = POPULATIONS_FILE) -> str:
+    """Name of the communes CSV inside the populations zip (the other members are ignored)."""
+    members = [n for n in archive.namelist() if _COMMUNES_MEMBER.search(n)]
+    if len(members) != 1:
+        raise SourceError(source, f"expected one donnees_communes*.csv in the zip, found {members or 'none'} "
+                          f"(members: {archive.namelist()})", file=file)
+    return members[0]
+
+
+@dataclass(frozen=True)
+class PopulationsSummary:
+    rows: int
+    member: str
+    departements: list[str]
+    regions: list[str]
+    ptot_mismatches: int  # communes where PTOT != PMUN + PCAP
+
+
+def iter_populations(path: Path, *, source: str = "geo", file: str = POPULATIONS_FILE) -> Iterator[dict[str, Any]]:
+    """Rows of the communes file of the populations zip, checked one by one.
+
+    Each row: ``commune_code, reg, dep, codcom, com`` (text) and ``pmun, pcap, ptot`` (int).
+    Raises ``SourceError`` naming the file, column and value on a changed header, a malformed code,
+    a duplicate commune or a non-integer count.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = populations_member(archive, source=source, file=file)
+            where = f"{file} [{member}]"
+            with archive.open(member) as raw:
+                stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+                reader = csv.reader(stream, delimiter=";")
+                header = [h.strip() for h in next(reader, [])]
+                missing = [c for c in POPULATION_COLUMNS if c not in header]
+                new = [c for c in header if c not in POPULATION_COLUMNS]
+                if missing or new:
+                    raise SourceError(source, "columns changed: " + "; ".join(
+                        part for part in (f"missing {missing}" if missing else "", f"new {new}" if new else "")
+                        if part), file=where, column=(missing or new)[0])
+                index = {c: header.index(c) for c in POPULATION_COLUMNS}
+                codes: set[str] = set()
+                for line, record in enumerate(reader, start=2):
+                    if not any(v.strip() for v in record):
+                        continue
+                    if len(record) != len(header):
+                        raise SourceError(source, f"line {line} has {len(record)} fields, the header {len(header)}",
+                                          file=where)
+                    dep, codcom = record[index["DEP"]].strip().upper(), record[index["CODCOM"]].strip()
+                    try:
+                        code = commune_code_of(dep, codcom)
+                    except ValueError as exc:
+                        raise SourceError(source, f"line {line}: {exc}", file=where, column="CODCOM",
+                                          value=codcom) from exc
+                    if code in codes:
+                        raise SourceError(source, f"line {line}: duplicate commune", file=where, column="CODCOM",
+                                          value=code)
+                    codes.add(code)
+                    row: dict[str, Any] = {"commune_code": code, "reg": record[index["REG"]].strip(), "dep": dep,
+                                           "codcom": codcom, "com": record[index["COM"]]}
+                    for column in POPULATION_COUNTS:
+                        try:
+                            row[column.lower()] = parse_count(record[index[column]])
+                        except ValueError as exc:
+                            raise SourceError(source, f"line {line}: {exc}", file=where, column=column,
+                                              value=record[index[column]]) from exc
+                    yield row
+    except zipfile.BadZipFile as exc:
+        raise SourceError(source, f"corrupt populations zip: {exc}", file=file) from exc
+
+
+def read_populations(path: Path, *, source: str = "geo", file: str = POPULATIONS_FILE) -> PopulationsSummary:
+    """Validate the whole communes file; return what the landing manifest records about it."""
+    rows, mismatches = 0, 0
+    departements: set[str] = set()
+    regions: set[str] = set()
+    for row in iter_populations(path, source=source, file=file):
+        rows += 1
+        mismatches += row["ptot"] != row["pmun"] + row["pcap"]
+        departements.add(row["dep"])
+        regions.add(row["reg"])
+    with zipfile.ZipFile(path) as archive:
+        member = populations_member(archive, source=source, file=file)
+    if rows == 0:
+        raise SourceError(source, "no data rows", file=f"{file} [{member}]")
+    return PopulationsSummary(rows, member, sorted(departements), sorted(regions), mismatches)
+
+
+def territory_population_check(settings: Settings, departements: list[str], regions: list[str]) -> CheckResult:
+    """``warn`` when the territory has no populations (Mayotte): it builds, with NULL populations."""
+    territory = settings.territory
+    present = territory.code in (departements if territory.kind == "departement" else regions)
+    name = "territory_has_populations"
+    if present:
+        return CheckResult("geo", name, "oref", "warn", "pass", f"populations found for {territory.label}",
+                           target=POPULATIONS_FILE)
+    why = " (INSEE's populations légales exclude Mayotte)" if territory.code in ("976", "06") else ""
+    return CheckResult("geo", name, "oref", "warn", "fail",
+                       f"no populations for territory {territory.label} in {POPULATIONS_FILE}{why}: "
+                       "its communes get NULL populations", observed="0", target=POPULATIONS_FILE)
+
+
 class GeoSource(Source):
     name = "geo"
     title = "INSEE — Code officiel géographique et intercommunalités"
     licence = "Licence Ouverte / Etalab 2.0"
     cadence = "annuelle (1er janvier)"
-    files: ClassVar[list[str]] = [*COG_FILES, "epci"]
+    files: ClassVar[list[str]] = [*COG_FILES, "epci", "populations"]
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         landed: list[str] = []
@@ -131,6 +295,25 @@ class GeoSource(Source):
         statuses.append(outcome.status)
         rows += int(outcome.landed.manifest.get("rows") or 0)
         landed.append(str(outcome.landed.path))
+
+        def validate_populations(path: Path) -> Validated:
+            learnt = read_populations(path, source=self.name)
+            return Validated(rows=learnt.rows, data_vintage=POPULATION_YEAR,
+                             extra={"member": learnt.member, "departements": learnt.departements,
+                                    "regions": learnt.regions, "ptot_mismatches": learnt.ptot_mismatches})
+
+        outcome = fetch_file(ctx, source=self.name, name="populations.zip", url=POPULATIONS_URL, kind="zip",
+                             validate=validate_populations)
+        statuses.append(outcome.status)
+        rows += int(outcome.landed.manifest.get("rows") or 0)
+        landed.append(str(outcome.landed.path))
+        manifest = outcome.landed.manifest
+        ctx.checks.append(territory_population_check(ctx.settings, list(manifest.get("departements") or []),
+                                                     list(manifest.get("regions") or [])))
+        mismatches = int(manifest.get("ptot_mismatches") or 0)
+        ctx.checks.append(CheckResult(
+            self.name, "ptot_is_pmun_plus_pcap", "oref", "warn", "fail" if mismatches else "pass",
+            f"{mismatches} commune(s) where PTOT != PMUN + PCAP", str(mismatches), POPULATIONS_FILE))
         status = "landed" if "landed" in statuses else "unchanged"
         return FetchResult(self.name, status, landed, rows, f"{statuses.count('landed')} file(s) landed")
 
@@ -172,7 +355,29 @@ class GeoSource(Source):
         con.unregister("comp_frame")
         counts["raw.insee_epci"] = _count(con, "raw.insee_epci")
         counts["raw.insee_epci_communes"] = _count(con, "raw.insee_epci_communes")
+        counts["raw.insee_populations"] = self._load_populations(con, latest.get("populations.zip"), run_id)
         return counts
+
+    def _load_populations(self, con: duckdb.DuckDBPyConnection, landed: LandedFile | None, run_id: str) -> int:
+        if landed is None:
+            raise SourceError(self.name, "nothing landed for populations.zip: run the fetch first")
+        with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(landed.path) as archive:
+            member = populations_member(archive, source=self.name)
+            csv_path = archive.extract(member, tmp)
+            # all text first: DEP ('01', '2A') and CODCOM ('001') keep their zeros, counts lose
+            # their thousands separators before the cast
+            con.execute(
+                "create or replace table raw.insee_populations as select "
+                f"trim(\"REG\") as reg, trim(\"DEP\") as dep, trim(\"CODCOM\") as codcom, \"COM\" as com, "
+                f"{_COMMUNE_CODE_SQL} as commune_code, {_count_sql('pmun')} as pmun, "
+                f"{_count_sql('pcap')} as pcap, {_count_sql('ptot')} as ptot, {provenance_select(landed, run_id)} "
+                f"from read_csv({sql_literal(csv_path)}, delim=';', header=true, all_varchar=true, quote='\"')"
+            )
+        bad = con.execute("select count(*) from raw.insee_populations where commune_code is null").fetchone()
+        if bad and bad[0]:
+            raise SourceError(self.name, f"{bad[0]} row(s) without a commune code", file=POPULATIONS_FILE,
+                              column="CODCOM")
+        return _count(con, "raw.insee_populations")
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -1,0 +1,172 @@
+"""INSEE populations légales in the geo source: the bundled ensemble.zip, the commune-code rule, failures,
+and a full fetch + load through the replay server (972, 971 and Mayotte, which the file leaves out)."""
+
+from __future__ import annotations
+
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from oref.config import Settings, Territory
+from oref.errors import SourceError
+from oref.http import HttpClient
+from oref.landing import LandingZone
+from oref.quality.checks import CheckResult
+from oref.replay import Fault, ReplayServer
+from oref.sources.base import FetchContext
+from oref.sources.geo import (
+    GeoSource,
+    commune_code_of,
+    iter_populations,
+    parse_count,
+    populations_member,
+    read_populations,
+)
+
+SNAPSHOT = Path(__file__).resolve().parents[2] / "data" / "snapshot"
+POPULATIONS_ZIP = SNAPSHOT / "www.insee.fr" / "fr" / "statistiques" / "fichier" / "8680726" / "ensemble.zip"
+HEADER = "REG;Région;DEP;CODARR;CODCAN;CODCOM;COM;PMUN;PCAP;PTOT"
+# Fort-de-France's population in @etalab/decoupage-administratif communes.json, the generator's input
+FORT_DE_FRANCE_PMUN = 75506
+
+
+def _zip(tmp_path: Path, communes: str, *, first: tuple[str, str] | None = None) -> Path:
+    path = tmp_path / "ensemble.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        if first:
+            archive.writestr(*first)
+        archive.writestr("donnees_communes.csv", communes.encode("utf-8"))
+    return path
+
+
+def test_snapshot_populations_of_the_antilles() -> None:
+    rows = {r["commune_code"]: r for r in iter_populations(POPULATIONS_ZIP)}
+    fort_de_france = rows["97209"]
+    assert (fort_de_france["dep"], fort_de_france["codcom"], fort_de_france["com"]) == ("972", "09", "Fort-de-France")
+    assert fort_de_france["pmun"] == FORT_DE_FRANCE_PMUN
+    assert fort_de_france["ptot"] == fort_de_france["pmun"] + fort_de_france["pcap"]
+    with_population = Counter(r["dep"] for r in rows.values() if r["pmun"] is not None and r["pmun"] > 0)
+    assert (with_population["972"], with_population["971"]) == (34, 32)
+    assert sorted(c for c in rows if c.startswith("972")) == [f"972{n:02d}" for n in range(1, 35)]
+    assert sum(r["pmun"] for r in rows.values() if r["dep"] == "972") == 360630
+    assert sum(r["pmun"] for r in rows.values() if r["dep"] == "971") == 384160
+    assert "01001" in rows and "2A004" in rows
+    summary = read_populations(POPULATIONS_ZIP)
+    assert (summary.rows, summary.member, summary.ptot_mismatches) == (34858, "donnees_communes.csv", 0)
+    assert "976" not in summary.departements and len(summary.departements) == 100
+    assert "06" not in summary.regions
+
+
+def test_commune_code_follows_the_dom_rule() -> None:
+    assert commune_code_of("972", "09") == "97209"
+    assert commune_code_of("971", "32") == "97132"
+    assert commune_code_of("01", "001") == "01001"
+    assert commune_code_of("2A", "004") == "2A004"
+    assert commune_code_of(" 2b ", "033") == "2B033"
+    # never padded: a 3-digit number in a DROM, or a short one in metropolitan France, is refused
+    with pytest.raises(ValueError, match="commune number '009' is not 2 digits for département '972'"):
+        commune_code_of("972", "009")
+    with pytest.raises(ValueError, match="commune number '1' is not 3 digits for département '01'"):
+        commune_code_of("01", "1")
+    with pytest.raises(ValueError, match="malformed département code '1'"):
+        commune_code_of("1", "001")
+
+
+def test_thousands_separators_and_other_members(tmp_path: Path) -> None:
+    assert parse_count("12 345") == 12345
+    assert parse_count("1\u00a0234\u202f567") == 1234567
+    with pytest.raises(ValueError, match="not an integer: '12,5'"):
+        parse_count("12,5")
+    # the communes member is found by name even when another CSV comes first in the zip
+    path = _zip(tmp_path, f"{HEADER}\n02;Martinique;972;1;;09;Fort-de-France;75\u00a0506;802;76 308\n",
+                first=("donnees_departements.csv", "REG;DEP\n02;972\n"))
+    with zipfile.ZipFile(path) as archive:
+        assert populations_member(archive) == "donnees_communes.csv"
+    (row,) = iter_populations(path)
+    assert (row["commune_code"], row["pmun"], row["pcap"], row["ptot"]) == ("97209", 75506, 802, 76308)
+
+
+def test_missing_pmun_names_the_column_and_the_file(tmp_path: Path) -> None:
+    header = HEADER.replace(";PMUN", "")
+    path = _zip(tmp_path, f"{header}\n02;Martinique;972;1;;09;Fort-de-France;802;1\n")
+    with pytest.raises(SourceError) as info:
+        read_populations(path)
+    assert str(info.value) == ("source 'geo': columns changed: missing ['PMUN'] | file: ensemble.zip "
+                               "[donnees_communes.csv] | column: 'PMUN'")
+
+
+def test_padded_dom_code_and_bad_count_are_named(tmp_path: Path) -> None:
+    path = _zip(tmp_path, f"{HEADER}\n02;Martinique;972;1;;009;Fort-de-France;75506;802;76308\n")
+    with pytest.raises(SourceError) as info:
+        read_populations(path)
+    assert str(info.value) == ("source 'geo': line 2: commune number '009' is not 2 digits for département "
+                               "'972' | file: ensemble.zip [donnees_communes.csv] | column: 'CODCOM' | value: '009'")
+    path = _zip(tmp_path, f"{HEADER}\n02;Martinique;972;1;;09;Fort-de-France;n.d.;802;76308\n")
+    with pytest.raises(SourceError) as info:
+        read_populations(path)
+    assert "column: 'PMUN' | value: 'n.d.'" in str(info.value)
+
+
+def _run(tmp_path: Path, server: ReplayServer,
+         territory: Territory) -> tuple[str, list[CheckResult], dict[str, int], duckdb.DuckDBPyConnection]:
+    settings = Settings(territory=territory, data_dir=tmp_path, source_mode="snapshot",
+                        replay_url=server.base_url, snapshot_dir=SNAPSHOT, backoff_base=0.01, max_retries=1)
+    source = GeoSource()
+    with HttpClient(settings) as http:
+        ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+        result = source.fetch(ctx)
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    return result.status, ctx.checks, source.load(con, settings, LandingZone(settings), "run-1"), con
+
+
+def test_fetch_and_load_for_972_971_and_mayotte(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        status, checks, counts, con = _run(tmp_path, server, Territory("departement", "972"))
+        assert status == "landed"
+        assert counts["raw.insee_populations"] == 34858
+        assert {c.check_name: c.status for c in checks} == {"territory_has_populations": "pass",
+                                                            "ptot_is_pmun_plus_pcap": "pass"}
+        fort_de_france = con.execute(
+            "select dep, codcom, com, pmun, ptot - pcap, _vintage, _source_url from raw.insee_populations "
+            "where commune_code = '97209'").fetchone()
+        assert fort_de_france == ("972", "09", "Fort-de-France", FORT_DE_FRANCE_PMUN, FORT_DE_FRANCE_PMUN, "2022",
+                                  "https://www.insee.fr/fr/statistiques/fichier/8680726/ensemble.zip")
+        per_dep = dict(con.execute(
+            "select dep, count(*) from raw.insee_populations where pmun is not null and dep in ('971', '972') "
+            "group by dep").fetchall())
+        assert per_dep == {"971": 32, "972": 34}
+        # codes built by the SQL rule are the COG's: every 971/972 commune joins
+        joined = con.execute(
+            "select count(*) from raw.insee_communes c join raw.insee_populations p on p.commune_code = c.com "
+            "where c.typecom = 'COM' and c.dep in ('971', '972')").fetchone()
+        assert joined == (66,)
+        assert con.execute("select count(*) from raw.insee_populations where commune_code in ('01001', '2A004')"
+                           ).fetchone() == (2,)
+
+        status, checks, counts, con = _run(tmp_path, server, Territory("departement", "971"))
+        assert status == "unchanged"  # national files, already landed
+        assert counts["raw.insee_populations"] == 34858
+
+        # Mayotte: not in the populations légales; the fetch and load work, with a warning
+        status, checks, counts, con = _run(tmp_path, server, Territory("departement", "976"))
+        warning = next(c for c in checks if c.check_name == "territory_has_populations")
+        assert (warning.severity, warning.status, warning.observed) == ("warn", "fail", "0")
+        assert warning.message == ("no populations for territory 976 in ensemble.zip (INSEE's populations légales "
+                                   "exclude Mayotte): its communes get NULL populations")
+        mayotte = con.execute(
+            "select count(*), count(p.pmun) from raw.insee_communes c left join raw.insee_populations p "
+            "on p.commune_code = c.com where c.typecom = 'COM' and c.dep = '976'").fetchone()
+        assert mayotte == (17, 0)
+
+
+def test_truncated_populations_zip_is_quarantined(tmp_path: Path) -> None:
+    body = POPULATIONS_ZIP.read_bytes()[:5000]
+    faults = {"/www.insee.fr/fr/statistiques/fichier/8680726/ensemble.zip": [Fault(200, body=body)]}
+    with ReplayServer(SNAPSHOT, faults=faults) as server, pytest.raises(SourceError) as info:
+        _run(tmp_path, server, Territory("departement", "972"))
+    assert "corrupt or truncated zip file" in str(info.value)
+    assert "quarantined:" in str(info.value)
