@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from oref.config import Settings, Territory
 from oref.errors import SourceError
 from oref.landing import LandingZone
-from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select
+from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select, table_rows
 from oref.sources.tabular import ColumnSpec, cell_text, iter_sheet, map_columns, normalise_header, sheet_names
 
 if TYPE_CHECKING:
@@ -229,6 +229,5 @@ class ArcepSource(Source):
             con.unregister("arcep_quarterly")
         counts = {}
         for table in ("raw.arcep_ftth_communes", "raw.arcep_ftth_quarterly"):
-            row = con.execute(f"select count(*) from {table}").fetchone()
-            counts[table] = int(row[0]) if row else 0
+            counts[table] = table_rows(con, table)
         return counts

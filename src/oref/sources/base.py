@@ -211,6 +211,20 @@ PROVENANCE_DDL = (
 )
 
 
+def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Row count of a table the loader just created (tables are ours, never user input)."""
+    row = con.execute(f"select count(*) from {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def ods_export_params(settings: Settings) -> dict[str, str]:
+    """Query of an Opendatasoft ``exports/csv`` call: the territory filter and the ``;`` delimiter.
+
+    ``/exports`` has no paging limit, unlike ``/records`` (offset + limit <= 10,000).
+    """
+    return {"where": settings.territory.ods_where(), "delimiter": ";"}
+
+
 def sql_literal(value: object) -> str:
     """A SQL string literal (DuckDB cannot take parameters in DDL such as CREATE VIEW ... read_csv(?))."""
     return "'" + str(value).replace("'", "''") + "'"

@@ -22,7 +22,7 @@ from oref.config import Settings
 from oref.errors import SourceError
 from oref.landing import LandingZone
 from oref.quality.checks import CheckResult
-from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select
+from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select, table_rows
 from oref.sources.tabular import ColumnSpec, read_sheet_table, sheet_names
 
 if TYPE_CHECKING:
@@ -182,5 +182,4 @@ class BmoSource(Source):
                 "from bmo_frame"
             )
             con.unregister("bmo_frame")
-        row = con.execute("select count(*) from raw.france_travail_bmo").fetchone()
-        return {"raw.france_travail_bmo": int(row[0]) if row else 0}
+        return {"raw.france_travail_bmo": table_rows(con, "raw.france_travail_bmo")}

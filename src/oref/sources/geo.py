@@ -39,6 +39,7 @@ from oref.sources.base import (
     fetch_file,
     provenance_select,
     sql_literal,
+    table_rows,
 )
 from oref.sources.tabular import ColumnSpec, check_csv_contract, read_sheet_table, sheet_names
 
@@ -333,7 +334,7 @@ class GeoSource(Source):
                 f"select {select}, {provenance_select(landed, run_id)} "
                 f"from read_csv({sql_literal(landed.path)}, delim=',', header=true, all_varchar=true, quote='\"')"
             )
-            counts[f"raw.insee_{stem}"] = _count(con, f"raw.insee_{stem}")
+            counts[f"raw.insee_{stem}"] = table_rows(con, f"raw.insee_{stem}")
         landed = latest.get("epci.zip")
         if landed is None:
             raise SourceError(self.name, "nothing landed for epci.zip: run the fetch first")
@@ -353,8 +354,8 @@ class GeoSource(Source):
         )
         con.unregister("epci_frame")
         con.unregister("comp_frame")
-        counts["raw.insee_epci"] = _count(con, "raw.insee_epci")
-        counts["raw.insee_epci_communes"] = _count(con, "raw.insee_epci_communes")
+        counts["raw.insee_epci"] = table_rows(con, "raw.insee_epci")
+        counts["raw.insee_epci_communes"] = table_rows(con, "raw.insee_epci_communes")
         counts["raw.insee_populations"] = self._load_populations(con, latest.get("populations.zip"), run_id)
         return counts
 
@@ -377,9 +378,7 @@ class GeoSource(Source):
         if bad and bad[0]:
             raise SourceError(self.name, f"{bad[0]} row(s) without a commune code", file=POPULATIONS_FILE,
                               column="CODCOM")
-        return _count(con, "raw.insee_populations")
+        return table_rows(con, "raw.insee_populations")
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"select count(*) from {table}").fetchone()
-    return int(row[0]) if row else 0
+

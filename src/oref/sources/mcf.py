@@ -29,8 +29,10 @@ from oref.sources.base import (
     Source,
     Validated,
     fetch_file,
+    ods_export_params,
     provenance_select,
     sql_literal,
+    table_rows,
 )
 from oref.sources.tabular import check_csv_contract
 
@@ -79,7 +81,7 @@ class McfSource(Source):
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         settings = ctx.settings
-        params = {"where": settings.territory.ods_where(), "delimiter": ";"}
+        params = ods_export_params(settings)
         file_label = f"{DATASET_ID}.csv"
         code_column = "code_region" if settings.territory.kind == "region" else "code_departement"
 
@@ -143,5 +145,4 @@ class McfSource(Source):
         # kept as published (HTML and all): staging cleans, so the raw table can be compared with the file
         con.execute(f"create or replace table {TABLE} as select {columns}, {provenance_select(landed, run_id)} "
                     f"from {_read_csv(landed.path)}")
-        row = con.execute(f"select count(*) from {TABLE}").fetchone()
-        return {TABLE: int(row[0]) if row else 0}
+        return {TABLE: table_rows(con, TABLE)}

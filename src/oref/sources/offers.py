@@ -32,7 +32,7 @@ from oref.config import Settings
 from oref.errors import HttpError, SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
-from oref.sources.base import FetchContext, FetchResult, Source, provenance_select, sql_literal
+from oref.sources.base import FetchContext, FetchResult, Source, provenance_select, sql_literal, table_rows
 from oref.sources.sirene import land_pages
 
 if TYPE_CHECKING:
@@ -297,5 +297,4 @@ class OffersSource(Source):
             qualify row_number() over (partition by json_extract_string(o, '$.id')) = 1
             """
         )
-        row = con.execute("select count(*) from raw.france_travail_offers").fetchone()
-        return {"raw.france_travail_offers": int(row[0]) if row else 0}
+        return {"raw.france_travail_offers": table_rows(con, "raw.france_travail_offers")}

@@ -37,6 +37,7 @@ from oref.sources.base import (
     fetch_file,
     provenance_select,
     sql_literal,
+    table_rows,
 )
 from oref.sources.tabular import check_csv_contract
 
@@ -218,6 +219,5 @@ class RncpSource(Source):
                 select = ", ".join(f'"{c}"' for c in columns)
                 con.execute(f"create or replace table {table} as select {select}, "
                             f"{provenance_select(landed, run_id)} from {_read_csv(facets[facet])}")
-                row = con.execute(f"select count(*) from {table}").fetchone()
-                counts[table] = int(row[0]) if row else 0
+                counts[table] = table_rows(con, table)
         return counts

@@ -28,7 +28,16 @@ from typing import TYPE_CHECKING
 from oref.config import Settings
 from oref.errors import SourceError
 from oref.landing import LandingZone
-from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select, sql_literal
+from oref.sources.base import (
+    FetchContext,
+    FetchResult,
+    Source,
+    Validated,
+    fetch_file,
+    provenance_select,
+    sql_literal,
+    table_rows,
+)
 from oref.sources.tabular import check_csv_contract
 
 if TYPE_CHECKING:
@@ -186,6 +195,5 @@ class RomeSource(Source):
             )
         counts = {}
         for table in ("raw.rome_occupations", "raw.rome_appellations"):
-            row = con.execute(f"select count(*) from {table}").fetchone()
-            counts[table] = int(row[0]) if row else 0
+            counts[table] = table_rows(con, table)
         return counts

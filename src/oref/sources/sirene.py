@@ -32,7 +32,7 @@ from oref.config import Settings, Territory
 from oref.errors import HttpError, SourceError
 from oref.http import Download
 from oref.landing import LandingZone
-from oref.sources.base import FetchContext, FetchResult, FileOutcome, Source, provenance_select, sql_literal
+from oref.sources.base import FetchContext, FetchResult, FileOutcome, Source, provenance_select, sql_literal, table_rows
 
 if TYPE_CHECKING:
     import duckdb
@@ -194,5 +194,4 @@ class SireneSource(Source):
             qualify row_number() over (partition by json_extract_string(e, '$.siret')) = 1
             """
         )
-        row = con.execute("select count(*) from raw.sirene_establishments").fetchone()
-        return {"raw.sirene_establishments": int(row[0]) if row else 0}
+        return {"raw.sirene_establishments": table_rows(con, "raw.sirene_establishments")}

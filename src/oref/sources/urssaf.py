@@ -25,8 +25,10 @@ from oref.sources.base import (
     Source,
     Validated,
     fetch_file,
+    ods_export_params,
     provenance_select,
     sql_literal,
+    table_rows,
 )
 from oref.sources.tabular import check_csv_contract
 
@@ -58,7 +60,7 @@ class UrssafSource(Source):
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         settings = ctx.settings
-        params = {"where": settings.territory.ods_where(), "delimiter": ";"}
+        params = ods_export_params(settings)
         file_label = f"{DATASET_ID}.csv"
         code_column = "code_region" if settings.territory.kind == "region" else "code_departement"
 
@@ -140,5 +142,4 @@ class UrssafSource(Source):
             group by all
             """
         )
-        row = con.execute("select count(*) from raw.urssaf_establishments").fetchone()
-        return {"raw.urssaf_establishments": int(row[0]) if row else 0}
+        return {"raw.urssaf_establishments": table_rows(con, "raw.urssaf_establishments")}
