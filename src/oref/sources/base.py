@@ -18,6 +18,7 @@ from oref.quality.checks import CheckResult
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +210,25 @@ PROVENANCE_DDL = (
     "_source varchar, _source_url varchar, _file_sha256 varchar, _vintage varchar, "
     "_fetched_at timestamp, _run_id varchar"
 )
+
+
+def gx_gate(ctx: FetchContext, suite: str, frame: pd.DataFrame, *, source: str, target: str,
+            extra: list[CheckResult] | None = None) -> list[CheckResult]:
+    """Run the GX landing suite ``expectations/<suite>.json`` on ``frame`` before a file may land.
+
+    Every result is recorded for the quality report; an error-level failure raises ``SourceError``
+    naming the failed expectations with their column and sample values.
+    """
+    from oref.quality.gx_runner import run_suite
+
+    checks = run_suite(ctx.settings.expectations_dir / f"{suite}.json", frame, source=source, target=target)
+    checks.extend(extra or [])
+    ctx.checks.extend(checks)
+    failed = [c for c in checks if c.blocking]
+    if failed:
+        details = "; ".join(f"{c.check_name}: {c.message}" for c in failed)
+        raise SourceError(source, f"landing suite {suite} failed ({details})", file=target)
+    return checks
 
 
 def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -22,7 +22,16 @@ from oref.config import Settings
 from oref.errors import SourceError
 from oref.landing import LandingZone
 from oref.quality.checks import CheckResult
-from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select, table_rows
+from oref.sources.base import (
+    FetchContext,
+    FetchResult,
+    Source,
+    Validated,
+    fetch_file,
+    gx_gate,
+    provenance_select,
+    table_rows,
+)
 from oref.sources.tabular import ColumnSpec, read_sheet_table, sheet_names
 
 if TYPE_CHECKING:
@@ -112,8 +121,6 @@ class BmoSource(Source):
     cadence = "annuelle (avril)"
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
-        from oref.quality.gx_runner import run_suite
-
         try:
             dataset = ctx.http.get_json(DATASET_API)
         except Exception as exc:
@@ -123,7 +130,6 @@ class BmoSource(Source):
         if not resources:
             raise SourceError(self.name, "the dataset lists no BMO workbook (xlsx or zip)", url=DATASET_API)
         landed, statuses, rows = [], [], 0
-        suite = ctx.settings.expectations_dir / "bmo_landing.json"
         for resource in sorted(resources, key=lambda r: survey_year_of(r) or 0):
             year = survey_year_of(resource)
             assert year is not None
@@ -135,15 +141,10 @@ class BmoSource(Source):
                 frame, basin_label, new = read_bmo(path, file=file_label)
                 if frame.empty:
                     raise SourceError(self.name, "the data sheet has no rows", file=file_label)
-                checks = run_suite(suite, validation_frame(frame), source=self.name, target=file_label)
-                if new:
-                    checks.append(CheckResult(self.name, "no_unexpected_columns", "oref", "warn", "fail",
-                                              f"unexpected column(s) ignored: {new}", str(new), file_label))
-                ctx.checks.extend(checks)
-                failed = [c for c in checks if c.blocking]
-                if failed:
-                    details = "; ".join(f"{c.check_name}: {c.message}" for c in failed)
-                    raise SourceError(self.name, f"landing suite bmo_landing failed ({details})", file=file_label)
+                unexpected = [CheckResult(self.name, "no_unexpected_columns", "oref", "warn", "fail",
+                                          f"unexpected column(s) ignored: {new}", str(new), file_label)] if new else []
+                gx_gate(ctx, "bmo_landing", validation_frame(frame), source=self.name, target=file_label,
+                        extra=unexpected)
                 return Validated(rows=len(frame), data_vintage=str(year),
                                  extra={"basin_column": basin_label, "survey_year": year,
                                         "nomenclature_version": nomenclature_version(year)})
