@@ -3,6 +3,7 @@ and a full fetch + load through the replay server (972, 971 and Mayotte, which t
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -128,8 +129,8 @@ def test_fetch_and_load_for_972_971_and_mayotte(tmp_path: Path) -> None:
         status, checks, counts, con = _run(tmp_path, server, Territory("departement", "972"))
         assert status == "landed"
         assert counts["raw.insee_populations"] == 34858
-        assert {c.check_name: c.status for c in checks} == {"territory_has_populations": "pass",
-                                                            "ptot_is_pmun_plus_pcap": "pass"}
+        assert {c.check_name: c.status for c in checks if c.engine == "oref"} == {
+            "territory_has_populations": "pass", "ptot_is_pmun_plus_pcap": "pass"}
         fort_de_france = con.execute(
             "select dep, codcom, com, pmun, ptot - pcap, _vintage, _source_url from raw.insee_populations "
             "where commune_code = '97209'").fetchone()
@@ -170,3 +171,45 @@ def test_truncated_populations_zip_is_quarantined(tmp_path: Path) -> None:
         _run(tmp_path, server, Territory("departement", "972"))
     assert "corrupt or truncated zip file" in str(info.value)
     assert "quarantined:" in str(info.value)
+
+
+COMMUNES_PATH = "/www.insee.fr/fr/statistiques/fichier/8377162/v_commune_2025.csv"
+POPULATIONS_PATH = "/www.insee.fr/fr/statistiques/fichier/8680726/ensemble.zip"
+
+
+def test_landing_suites_pass_on_the_snapshot_and_block_bad_rows(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        status, checks, _, _ = _run(tmp_path, server, Territory("departement", "972"))
+    assert status == "landed"
+    suites = Counter(c.target for c in checks if c.engine == "gx")
+    assert suites == {"v_commune_2025.csv": 14, "ensemble.zip [donnees_communes.csv]": 13}
+    assert [c.check_name for c in checks if c.status != "pass"] == []
+
+    # Fort-de-France with fewer inhabitants in total than in its municipal population: the rows
+    # still parse (only a warn check compares PTOT with PMUN + PCAP), the landing suite blocks them
+    with zipfile.ZipFile(POPULATIONS_ZIP) as archive:
+        communes = archive.read("donnees_communes.csv").decode("utf-8")
+    line = "02;Martinique;972;1;;09;Fort-de-France;75506;802;76308\n"
+    assert line in communes
+    bad_populations = _zip(tmp_path, communes.replace(line, line.replace(";76308", ";75000")))
+    faults = {POPULATIONS_PATH: [Fault(200, body=bad_populations.read_bytes())]}
+    with ReplayServer(SNAPSHOT, faults=faults) as server, pytest.raises(SourceError) as info:
+        _run(tmp_path, server, Territory("departement", "972"))  # the COG and EPCI files are unchanged
+    message = str(info.value)
+    assert "landing suite geo_populations_landing failed (ptot_not_below_pmun: 1 unexpected value(s)" in message
+    assert "75000" in message and "quarantined:" in message
+
+    # a commune code with a letter O for a zero: the COG file only has a column contract in Python
+    text = (SNAPSHOT / COMMUNES_PATH.lstrip("/")).read_text("utf-8")
+    assert text.count("COM,97209,") == 1
+    faults = {COMMUNES_PATH: [Fault(200, body=text.replace("COM,97209,", "COM,972O9,").encode("utf-8"))]}
+    with ReplayServer(SNAPSHOT, faults=faults) as server, pytest.raises(SourceError) as info:
+        _run(tmp_path, server, Territory("departement", "972"))
+    message = str(info.value)
+    assert "landing suite geo_communes_landing failed (com_well_formed: 1 unexpected value(s) in column 'COM', " \
+           "e.g. '972O9')" in message
+    assert "quarantined:" in message
+    # the files landed by the first run stay the latest
+    latest = LandingZone(Settings(territory=Territory("departement", "972"), data_dir=tmp_path)).latest_by_name("geo")
+    assert latest["populations.zip"].sha256 == hashlib.sha256(POPULATIONS_ZIP.read_bytes()).hexdigest()
+    assert latest["communes.csv"].sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()

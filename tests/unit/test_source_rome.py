@@ -13,7 +13,7 @@ from oref.config import Settings, Territory
 from oref.errors import SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
-from oref.replay import ReplayServer
+from oref.replay import Fault, ReplayServer
 from oref.sources.base import FetchContext, FetchResult
 from oref.sources.rome import RomeSource, check_occupations, extract_members, rome_version
 
@@ -112,3 +112,32 @@ def test_missing_column_names_it_and_the_file(tmp_path: Path) -> None:
     assert str(excinfo.value) == (
         "source 'rome': columns changed: missing ['transition_num']; new ['transition_ia'] | "
         "file: RefRomeCsv.zip:unix_referentiel_code_rome_v460_utf8.csv")
+
+
+def test_landing_suite_passes_on_the_snapshot_and_blocks_a_malformed_ogr_code(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = _settings(tmp_path / "ok", server)
+        with HttpClient(settings) as http:
+            ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+            assert RomeSource().fetch(ctx).status == "landed"
+    gx = [c for c in ctx.checks if c.engine == "gx"]
+    assert len(gx) == 15 and {c.target for c in gx} == {"RefRomeCsv.zip:unix_referentiel_code_rome_v460_utf8.csv"}
+    assert [c.check_name for c in ctx.checks if c.status != "pass"] == []
+
+    # a letter in an OGR code: no Python check looks at code_ogr, the GX suite does
+    with zipfile.ZipFile(ZIP) as src:
+        text = src.read("unix_referentiel_code_rome_v460_utf8.csv").decode()
+    broken = text.replace('"A1201","19","7",', '"A1201","19","7x",', 1)
+    assert broken != text
+    body = tmp_path / "refromecsv.zip"
+    with zipfile.ZipFile(body, "w") as dst:
+        dst.writestr("unix_referentiel_code_rome_v460_utf8.csv", broken)
+    static_path = "/" + ZIP.relative_to(SNAPSHOT).as_posix()
+    with ReplayServer(SNAPSHOT, faults={static_path: [Fault(200, body=body.read_bytes())]}) as server:
+        settings = _settings(tmp_path / "broken", server)
+        with pytest.raises(SourceError) as excinfo:
+            _fetch(settings)
+    message = str(excinfo.value)
+    assert "landing suite rome_landing failed (code_ogr_well_formed:" in message
+    assert "'7x'" in message and "quarantined:" in message
+    assert LandingZone(settings).latest("rome", "RefRomeCsv.zip") is None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import duckdb
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from oref.config import Settings, Territory
 from oref.errors import SourceError
@@ -150,3 +151,32 @@ def test_missing_and_new_columns_fail_naming_them(tmp_path: Path) -> None:
         read_tensions(_workbook(tmp_path / "new.xlsx", [*HEADER, "Part des offres durables"]), file="new.xlsx")
     assert str(excinfo.value) == ("source 'tensions': unexpected column(s): ['Part des offres durables'] | "
                                   "file: new.xlsx [National]")
+
+
+def test_landing_suite_passes_on_the_snapshot_and_blocks_a_duplicate_fap(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = _settings(tmp_path / "ok", server, Territory("departement", "972"))
+        with HttpClient(settings, sleep=[].append) as http:
+            ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+            assert TensionsSource().fetch(ctx).status == "landed"
+    assert len([c for c in ctx.checks if c.engine == "gx" and c.target == "tensions_metiers.xlsx"]) == 15
+    assert [c.check_name for c in ctx.checks if c.status != "pass"] == []
+
+    # Martinique's M2X91 row relabelled M2X90: every value still passes oref's row checks, but the
+    # département sheet now has two M2X90 rows for 972
+    workbook = load_workbook(io.BytesIO(WORKBOOK.read_bytes()))
+    sheet = workbook["Tensions département"]
+    cells = [row[1] for row in sheet.iter_rows(min_row=5) if row[1].value == "M2X91" and str(row[3].value) == "972"]
+    assert len(cells) == 1
+    cells[0].value = "M2X90"
+    body = io.BytesIO()
+    workbook.save(body)
+    with ReplayServer(SNAPSHOT, faults={SERVED_PATH: [Fault(200, body=body.getvalue())]}) as server:
+        settings = _settings(tmp_path / "broken", server, Territory("departement", "972"))
+        with pytest.raises(SourceError) as excinfo:
+            _fetch(settings)
+    message = str(excinfo.value)
+    assert "landing suite tensions_landing failed (fap_unique_per_territory:" in message
+    assert "'code_fap_228': 'M2X90'" in message and "'territory_code': '972'" in message
+    assert "quarantined:" in message
+    assert LandingZone(settings).latest("tensions", "tensions_metiers.xlsx") is None

@@ -37,6 +37,7 @@ from oref.sources.base import (
     Source,
     Validated,
     fetch_file,
+    gx_gate,
     provenance_select,
     sql_literal,
     table_rows,
@@ -45,6 +46,7 @@ from oref.sources.tabular import ColumnSpec, check_csv_contract, read_sheet_tabl
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 COG_YEAR = "2025"
 COG_BASE = "https://www.insee.fr/fr/statistiques/fichier/8377162"
@@ -232,6 +234,26 @@ def iter_populations(path: Path, *, source: str = "geo", file: str = POPULATIONS
         raise SourceError(source, f"corrupt populations zip: {exc}", file=file) from exc
 
 
+def populations_frame(path: Path, *, source: str = "geo", file: str = POPULATIONS_FILE) -> pd.DataFrame:
+    """The parsed rows of the communes file, for the GX landing suite (counts as integers)."""
+    import pandas as pd
+
+    columns = ["commune_code", "reg", "dep", "codcom", "com", "pmun", "pcap", "ptot"]
+    return pd.DataFrame(list(iter_populations(path, source=source, file=file)), columns=columns)
+
+
+def communes_frame(path: Path) -> pd.DataFrame:
+    """The COG communes CSV as text columns (an empty field is NULL), for the GX landing suite."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return con.sql(f"select * from read_csv({sql_literal(path)}, delim=',', header=true, all_varchar=true, "
+                       "quote='\"')").df()
+    finally:
+        con.close()
+
+
 def read_populations(path: Path, *, source: str = "geo", file: str = POPULATIONS_FILE) -> PopulationsSummary:
     """Validate the whole communes file; return what the landing manifest records about it."""
     rows, mismatches = 0, 0
@@ -277,10 +299,13 @@ class GeoSource(Source):
         for stem, (url, columns) in COG_FILES.items():
             file_name = url.rsplit("/", 1)[1]
 
-            def validate(path: Path, columns: list[str] = columns, file_name: str = file_name) -> Validated:
+            def validate(path: Path, columns: list[str] = columns, file_name: str = file_name,
+                         stem: str = stem) -> Validated:
                 _, count = check_csv_contract(path, columns, delimiter=",", source=self.name, file=file_name)
                 if count == 0:
                     raise SourceError(self.name, "no data rows", file=file_name)
+                if stem == "communes":
+                    gx_gate(ctx, "geo_communes_landing", communes_frame(path), source=self.name, target=file_name)
                 return Validated(rows=count, data_vintage=COG_YEAR)
 
             outcome = fetch_file(ctx, source=self.name, name=f"{stem}.csv", url=url, kind="csv", validate=validate)
@@ -299,6 +324,8 @@ class GeoSource(Source):
 
         def validate_populations(path: Path) -> Validated:
             learnt = read_populations(path, source=self.name)
+            gx_gate(ctx, "geo_populations_landing", populations_frame(path, source=self.name), source=self.name,
+                    target=f"{POPULATIONS_FILE} [{learnt.member}]")
             return Validated(rows=learnt.rows, data_vintage=POPULATION_YEAR,
                              extra={"member": learnt.member, "departements": learnt.departements,
                                     "regions": learnt.regions, "ptot_mismatches": learnt.ptot_mismatches})

@@ -34,6 +34,7 @@ from oref.sources.base import (
     Source,
     Validated,
     fetch_file,
+    gx_gate,
     provenance_select,
     sql_literal,
     table_rows,
@@ -42,6 +43,7 @@ from oref.sources.tabular import check_csv_contract
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 DATASET_ID = "58da857388ee384902e505f5"
 RESOURCE_ID = "8cf674b6-ef21-446a-8190-178e2defd6fc"
@@ -137,6 +139,18 @@ def check_occupations(path: Path, *, file: str) -> dict[str, int]:
         con.close()
 
 
+def landing_frame(path: Path) -> pd.DataFrame:
+    """The fiches file as text columns (an empty quoted field is NULL), for the GX landing suite."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return con.sql(f"select * from read_csv({sql_literal(path)}, delim=',', quote='\"', header=true, "
+                       "all_varchar=true)").df()
+    finally:
+        con.close()
+
+
 class RomeSource(Source):
     name = "rome"
     title = "France Travail — Répertoire opérationnel des métiers et des emplois (ROME 4.0)"
@@ -147,7 +161,9 @@ class RomeSource(Source):
         def validate(path: Path) -> Validated:
             with tempfile.TemporaryDirectory() as tmp:
                 files = extract_members(path, Path(tmp), file=LANDED_NAME)
-                counts = check_occupations(files.occupations, file=f"{LANDED_NAME}:{files.occupations_member}")
+                target = f"{LANDED_NAME}:{files.occupations_member}"
+                counts = check_occupations(files.occupations, file=target)
+                gx_gate(ctx, "rome_landing", landing_frame(files.occupations), source=self.name, target=target)
                 appellation_rows = 0
                 if files.appellations is not None:
                     _, appellation_rows = check_csv_contract(

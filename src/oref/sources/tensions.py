@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, ClassVar
 from oref.config import Settings, Territory
 from oref.errors import SourceError
 from oref.landing import LandingZone
-from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select
+from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, gx_gate, provenance_select
 from oref.sources.tabular import ColumnSpec, normalise_header, read_sheet_table, sheet_names
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 # MEDIAID of the 2024 vintage (published 2026-02-04); the 2023 vintage was MEDIAID=183486
 WORKBOOK_URL = "https://statistiques.francetravail.org/offres/Handlers/HTFile.ashx?MEDIAID=187108"
@@ -67,6 +68,8 @@ LEVELS = ("national", "region", "departement")
 RAW_COLUMNS = ["annee", "territory_level", "territory_code", "code_fap_228", "libelle_fap_228",
                *(s.name for s in VALUE_SPECS), "sheet_name"]
 NUMERIC = [s.name for s in VALUE_SPECS if s.name not in ("tension_discret", "croisement_ou_volumetrie_suffisante")]
+# the seven complementary indicators ("composantes" of the tension), after the two tension columns
+COMPONENTS = [c for c in NUMERIC if not c.startswith("tension")]
 _FAP = re.compile(r"^[A-Z][0-9A-Z][A-Z][0-9]{2}$")  # M1X80, QDX01
 
 # COG: région of each département (unchanged since the 2016 régions)
@@ -170,6 +173,23 @@ def read_tensions(path: Path, *, file: str) -> list[dict[str, str | None]]:
     return out
 
 
+def validation_frame(rows: Sequence[dict[str, str | None]]) -> pd.DataFrame:
+    """The parsed rows (``RAW_COLUMNS`` as text) plus what the GX landing suite needs.
+
+    ``tension_discret_value`` and ``tension_imputed_value`` are numeric twins; ``component_scores``
+    joins the seven indicators with ``;`` (empty when left empty) so one expectation names any
+    non-numeric one.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame([[r.get(c) for c in RAW_COLUMNS] for r in rows], columns=RAW_COLUMNS, dtype="object")
+    frame["tension_discret_value"] = pd.to_numeric(frame["tension_discret"], errors="coerce")
+    imputed = frame["tension_valeurs_imputees_volumetrie_insuffisante"].str.replace(",", ".", regex=False)
+    frame["tension_imputed_value"] = pd.to_numeric(imputed, errors="coerce")
+    frame["component_scores"] = frame[COMPONENTS].fillna("").astype(str).agg(";".join, axis=1)
+    return frame
+
+
 class TensionsSource(Source):
     name = "tensions"
     title = "Dares / France Travail — Les tensions sur le marché du travail (FAP 228)"
@@ -180,6 +200,7 @@ class TensionsSource(Source):
     def fetch(self, ctx: FetchContext) -> FetchResult:
         def validate(path: Path) -> Validated:
             rows = read_tensions(path, file=LANDED_NAME)
+            gx_gate(ctx, "tensions_landing", validation_frame(rows), source=self.name, target=LANDED_NAME)
             years = sorted({str(r["annee"]) for r in rows})
             by_level = {level: sum(r["territory_level"] == level for r in rows) for level in LEVELS}
             return Validated(rows=len(rows), data_vintage=years[-1],
