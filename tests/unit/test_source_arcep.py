@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from oref.config import Settings, Territory
 from oref.errors import SourceError
@@ -113,3 +113,32 @@ def test_html_page_instead_of_workbook_is_quarantined(tmp_path: Path) -> None:
         _run(tmp_path, server, Territory("departement", "972"))
     assert "expected a xlsx file but the server sent an HTML page titled 'Maintenance'" in str(info.value)
     assert "quarantined:" in str(info.value)
+
+
+def test_landing_suite_passes_on_the_snapshot_and_blocks_a_malformed_commune_code(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = Settings(territory=Territory("departement", "972"), data_dir=tmp_path / "ok",
+                            source_mode="snapshot", replay_url=server.base_url, snapshot_dir=SNAPSHOT,
+                            backoff_base=0.01, max_retries=1)
+        with HttpClient(settings) as http:
+            ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+            assert ArcepSource().fetch(ctx).status == "landed"
+    names = {c.check_name for c in ctx.checks}
+    assert {"commune_code_well_formed", "connectable_not_negative", "connectable_within_premises"} <= names
+    assert all(c.status == "pass" for c in ctx.checks if c.severity == "error")
+    assert not [c for c in ctx.checks if c.blocking]
+
+    # a commune code with a letter O for a zero: parse_decimal and the header contract let it through
+    workbook = load_workbook(WORKBOOK)
+    sheet = workbook["Communes"]
+    cell = next(c for row in sheet.iter_rows() for c in row if c.value == "97209")
+    cell.value = "972O9"
+    broken = tmp_path / "broken.xlsx"
+    workbook.save(broken)
+    fault = Fault(200, body=broken.read_bytes())
+    with ReplayServer(SNAPSHOT, faults={"/static.data.gouv.fr/resources/le-marche": [fault]}) as server, \
+            pytest.raises(SourceError) as info:
+        _run(tmp_path / "bad", server, Territory("departement", "972"))
+    assert "landing suite arcep_landing failed (commune_code_well_formed:" in str(info.value)
+    assert "'972O9'" in str(info.value) and "quarantined:" in str(info.value)
+    assert not (tmp_path / "bad" / "landing" / "arcep").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -148,3 +149,27 @@ def test_wrong_credentials_are_refused_with_the_reason(tmp_path: Path) -> None:
     assert str(info.value).startswith("source 'offers': token request refused: HTTP 401 "
                                       '{"error": "invalid_client", "error_description": "Client authentication '
                                       'failed"}')
+
+
+def test_landing_suite_passes_on_the_snapshot_and_blocks_an_offer_outside_the_territory(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = _settings(tmp_path / "ok", server, Territory("departement", "972"))
+        source = OffersSource(env=ENV)
+        with HttpClient(settings, rate_limits=source.rate_limits, sleep=lambda _: None) as http:
+            ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+            assert source.fetch(ctx).status == "landed"
+    names = {c.check_name for c in ctx.checks}
+    assert {"offer_id_unique", "rome_code_well_formed", "created_at_present", "department_in_territory"} <= names
+    assert all(c.status == "pass" for c in ctx.checks if c.severity == "error")
+    assert not [c for c in ctx.checks if c.blocking]
+
+    # a Guadeloupe offer in a Martinique answer: paging and token logic have no reason to notice it
+    offer = {"id": "190X001", "intitule": "Développeur (H/F)", "romeCode": "M1805", "dateCreation":
+             "2026-11-16T12:41:50.000Z", "lieuTravail": {"libelle": "971 - POINTE-A-PITRE", "commune": "97120"}}
+    body = json.dumps({"resultats": [offer]}).encode("utf-8")
+    with ReplayServer(SNAPSHOT, faults={SEARCH: [Fault(200, body=body)]}) as server, \
+            pytest.raises(SourceError) as info:
+        _fetch(_settings(tmp_path / "bad", server, Territory("departement", "972")), OffersSource(env=ENV))
+    assert "landing suite offers_landing failed (department_in_territory:" in str(info.value)
+    assert "'971'" in str(info.value) and "quarantined:" in str(info.value)
+    assert not (tmp_path / "bad" / "landing" / "offers").exists()

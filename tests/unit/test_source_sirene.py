@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -109,3 +110,31 @@ def test_persistent_429_gives_up_with_the_status(tmp_path: Path) -> None:
     with ReplayServer(SNAPSHOT, faults={SEARCH: faults}) as server, pytest.raises(SourceError) as info:
         _fetch(_settings(tmp_path, server, Territory("departement", "972")))
     assert "page 1: " in str(info.value) and "gave up after 3 attempts: HTTP 429" in str(info.value)
+
+
+def test_landing_suite_passes_on_the_snapshot_and_blocks_an_undotted_naf_code(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = _settings(tmp_path / "ok", server, Territory("departement", "972"))
+        with HttpClient(settings, rate_limits=SireneSource.rate_limits, sleep=lambda _: None) as http:
+            ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+            assert SireneSource().fetch(ctx).status == "landed"
+    names = {c.check_name for c in ctx.checks}
+    assert {"siret_well_formed", "siret_unique", "naf_code_well_formed", "establishment_in_territory"} <= names
+    assert all(c.status == "pass" for c in ctx.checks if c.severity == "error")
+    assert not [c for c in ctx.checks if c.blocking]
+
+    # URSSAF-style APE code without the dot: the page contract (keys present) lets it through
+    establishment = {"siret": "30019965000015", "activite_principale": "6201Z", "commune": "97209",
+                     "est_siege": True, "etat_administratif": "A", "date_creation": "1998-09-23",
+                     "tranche_effectif_salarie": "00"}
+    page = {"results": [{"siren": "300199650", "nom_complet": "X", "activite_principale": "62.01Z",
+                         "matching_etablissements": [establishment]}],
+            "total_results": 1, "page": 1, "per_page": 25, "total_pages": 1}
+    body = json.dumps(page).encode("utf-8")
+    with ReplayServer(SNAPSHOT, faults={SEARCH: [Fault(200, body=body)]}) as server, \
+            pytest.raises(SourceError) as info:
+        _fetch(_settings(tmp_path / "bad", server, Territory("departement", "972")))
+    assert "landing suite sirene_landing failed (naf_code_well_formed:" in str(info.value)
+    assert "'6201Z'" in str(info.value) and "quarantined:" in str(info.value)
+    assert not (tmp_path / "bad" / "landing" / "sirene").exists()
+    assert list((tmp_path / "bad" / "quarantine" / "sirene").glob("*/search_972.jsonl"))

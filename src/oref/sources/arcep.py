@@ -17,18 +17,28 @@ Quirks handled here:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from oref.config import Settings, Territory
 from oref.errors import SourceError
 from oref.landing import LandingZone
-from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, provenance_select, table_rows
+from oref.sources.base import (
+    FetchContext,
+    FetchResult,
+    Source,
+    Validated,
+    fetch_file,
+    gx_gate,
+    provenance_select,
+    table_rows,
+)
 from oref.sources.tabular import ColumnSpec, cell_text, iter_sheet, map_columns, normalise_header, sheet_names
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 DATASET_API = "https://www.data.gouv.fr/api/1/datasets/le-marche-du-haut-et-tres-haut-debit-fixe-deploiements/"
 SHEET = "Communes"
@@ -144,6 +154,40 @@ def read_communes(path: Path, *, file: str) -> Iterator[tuple[dict[str, Any], li
         yield static, series
 
 
+# premises are estimates: a commune may show slightly more connectable premises than estimated
+PREMISES_TOLERANCE = 1.05
+
+
+def validation_frame(communes: Iterable[tuple[dict[str, Any], list[tuple[str, float | None]]]]) -> pd.DataFrame:
+    """One row per commune of the whole (national) workbook, for the ``arcep_landing`` suite.
+
+    The quarterly columns change every quarter, so the suite sees numeric summaries of them:
+    ``connectable_latest`` (the last quarter), ``connectable_min``/``connectable_max`` over all
+    quarters, ``quarters_reported`` (numeric cells) and ``premises_ceiling`` (premises x 1.05).
+    """
+    import pandas as pd
+
+    rows = []
+    for static, series in communes:
+        values = [v for _, v in series if v is not None]
+        premises = static["premises"]
+        rows.append({
+            **static,
+            "quarters": len(series),
+            "quarters_reported": len(values),
+            "connectable_latest": series[-1][1],
+            "connectable_min": min(values) if values else None,
+            "connectable_max": max(values) if values else None,
+            "premises_ceiling": premises * PREMISES_TOLERANCE if premises is not None else None,
+        })
+    columns = [s.name for s in STATIC_SPECS] + ["quarters", "quarters_reported", "connectable_latest",
+                                                "connectable_min", "connectable_max", "premises_ceiling"]
+    frame = pd.DataFrame(rows, columns=columns)
+    numeric = ["premises", "premises_under_construction", "connectable_latest", "connectable_min", "connectable_max",
+               "premises_ceiling"]
+    return frame.astype({c: "float64" for c in numeric})
+
+
 class ArcepSource(Source):
     name = "arcep"
     title = "Arcep — observatoire des déploiements FttH par commune"
@@ -167,15 +211,15 @@ class ArcepSource(Source):
         vintage = f"{year}-T{quarter}"
 
         def validate(path: Path) -> Validated:
-            communes, last_quarter = 0, None
-            for _static, series in read_communes(path, file=file_label):
-                communes += 1
-                last_quarter = series[-1][0]
+            parsed = list(read_communes(path, file=file_label))
+            communes = len(parsed)
+            last_quarter = parsed[-1][1][-1][0] if parsed else None
             if communes == 0:
                 raise SourceError(self.name, f"sheet {SHEET!r} has no commune rows", file=file_label)
             if last_quarter != vintage:
                 raise SourceError(self.name, f"last quarterly column is {last_quarter}, the file name says "
                                   f"{vintage}", file=file_label)
+            gx_gate(ctx, "arcep_landing", validation_frame(parsed), source=self.name, target=file_label)
             return Validated(rows=communes, data_vintage=vintage, extra={"file_name": file_label})
 
         outcome = fetch_file(ctx, source=self.name, name=LANDED_NAME, url=url, kind="xlsx", validate=validate)

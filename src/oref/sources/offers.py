@@ -28,15 +28,24 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
-from oref.config import Settings
+from oref.config import Settings, Territory
 from oref.errors import HttpError, SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
-from oref.sources.base import FetchContext, FetchResult, Source, provenance_select, sql_literal, table_rows
+from oref.sources.base import (
+    FetchContext,
+    FetchResult,
+    Source,
+    gx_gate,
+    provenance_select,
+    sql_literal,
+    table_rows,
+)
 from oref.sources.sirene import land_pages
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +224,39 @@ def landed_name(settings: Settings) -> str:
     return f"offres_{settings.territory.label.replace(':', '')}.jsonl"
 
 
+_DEPARTEMENT = re.compile(r"^(?:\d{2}|2A|2B|97\d)$")
+
+
+def validation_frame(responses: list[dict[str, Any]], territory: Territory) -> pd.DataFrame:
+    """One row per offer of every response, as landed, for the ``offers_landing`` suite.
+
+    ``department_code`` is the prefix of ``lieuTravail.libelle`` (as at load time);
+    ``outside_territory`` repeats it when it is a well-formed département outside the territory.
+    """
+    import pandas as pd
+
+    from oref.sources.arcep import territory_departements
+
+    departements = set(territory_departements(territory))
+    rows = []
+    for number, response in enumerate(responses, start=1):
+        query_rome = (response.get("query") or {}).get("codeROME")
+        for offer in response["resultats"]:
+            place = offer.get("lieuTravail") or {}
+            label = place.get("libelle")
+            department = (str(label).split(" - ", 1)[0].strip() or None) if label else None
+            outside = department if department and _DEPARTEMENT.match(department) \
+                and department not in departements else None
+            rows.append({
+                "response": number, "offer_id": offer.get("id"), "rome_code": offer.get("romeCode"),
+                "query_rome_code": query_rome, "created_at": offer.get("dateCreation"),
+                "commune_code": place.get("commune"), "department_code": department, "outside_territory": outside,
+            })
+    columns = ["response", "offer_id", "rome_code", "query_rome_code", "created_at", "commune_code",
+               "department_code", "outside_territory"]
+    return pd.DataFrame(rows, columns=columns, dtype="object")
+
+
 class OffersSource(Source):
     name = "offers"
     title = "France Travail — offres d'emploi des métiers du numérique (API Offres d'emploi v2)"
@@ -243,8 +285,13 @@ class OffersSource(Source):
         offers = sum(counts.values())
         request = SEARCH_URL + "?" + "&".join(f"{k}={v}" for k, v in sorted(geo.items())) \
             + "&codeROME=" + ",".join(DIGITAL_ROME)
+
+        def validate() -> None:
+            gx_gate(ctx, "offers_landing", validation_frame(client.responses, territory), source=self.name,
+                    target=landed_name(ctx.settings))
+
         outcome = land_pages(ctx, source=self.name, name=landed_name(ctx.settings), pages=client.responses,
-                             request=request, rows=offers, data_vintage=None)
+                             request=request, rows=offers, data_vintage=None, validate=validate)
         return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], offers,
                            f"{offers} offers in {len(client.responses)} response(s), {tokens.issued} token(s), "
                            f"for {territory.label}")

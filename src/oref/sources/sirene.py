@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -32,10 +32,20 @@ from oref.config import Settings, Territory
 from oref.errors import HttpError, SourceError
 from oref.http import Download
 from oref.landing import LandingZone
-from oref.sources.base import FetchContext, FetchResult, FileOutcome, Source, provenance_select, sql_literal, table_rows
+from oref.sources.base import (
+    FetchContext,
+    FetchResult,
+    FileOutcome,
+    Source,
+    gx_gate,
+    provenance_select,
+    sql_literal,
+    table_rows,
+)
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +92,13 @@ def check_page(document: Any, *, page: int, file: str) -> None:
 
 
 def land_pages(ctx: FetchContext, *, source: str, name: str, pages: list[dict[str, Any]],
-               request: str, rows: int, data_vintage: str | None) -> FileOutcome:
+               request: str, rows: int, data_vintage: str | None,
+               validate: Callable[[], None] | None = None) -> FileOutcome:
     """``fetch_file`` for a multi-request download: write the pages as JSON lines, then land them.
 
     The lines are written with sorted keys so that an unchanged result set has the same SHA-256 and
-    is not landed twice.
+    is not landed twice. ``validate`` (the landing suite) runs only on a changed result set, as in
+    ``fetch_file``; a ``SourceError`` from it moves the pages to the quarantine folder.
     """
     incoming = ctx.landing.root / ".incoming"
     incoming.mkdir(parents=True, exist_ok=True)
@@ -105,9 +117,54 @@ def land_pages(ctx: FetchContext, *, source: str, name: str, pages: list[dict[st
         return FileOutcome("unchanged", latest)
     download = Download(url=request, final_url=request, status=200, headers={}, path=Path(tmp.name),
                         sha256=sha256, bytes=size, content_type="application/x-ndjson")
+    if validate is not None:
+        try:
+            validate()
+        except SourceError as exc:
+            where = ctx.landing.quarantine(source, name, download, str(exc), ctx.run_id)
+            exc.args = (f"{exc.args[0]} | quarantined: {where}" if where else exc.args[0],)
+            raise
     landed = ctx.landing.land(source, name, download, rows=rows, data_vintage=data_vintage, run_id=ctx.run_id,
                               extra={"request": request, "pages": len(pages)})
     return FileOutcome("landed", landed)
+
+
+def department_of(commune: str | None) -> str | None:
+    """The département of a commune code: ``97209`` -> ``972``, ``2A004`` -> ``2A``, ``75056`` -> ``75``."""
+    if not commune:
+        return None
+    return commune[:3] if commune.startswith("97") else commune[:2]
+
+
+def validation_frame(pages: list[dict[str, Any]], territory: Territory) -> pd.DataFrame:
+    """One row per matching establishment, as landed, for the ``sirene_landing`` suite.
+
+    Twins: ``siret_siren`` (the SIRET's first nine digits) and ``outside_territory`` (the
+    establishment's département when it is not one of the territory's, else empty).
+    """
+    import pandas as pd
+
+    from oref.sources.arcep import territory_departements
+
+    departements = set(territory_departements(territory))
+    rows = []
+    for number, page in enumerate(pages, start=1):
+        for company in page["results"]:
+            for e in company["matching_etablissements"]:
+                siret = None if e.get("siret") is None else str(e["siret"])
+                commune = None if e.get("commune") is None else str(e["commune"])
+                department = department_of(commune)
+                rows.append({
+                    "page": number, "siren": company.get("siren"), "siret": siret,
+                    "siret_siren": siret[:9] if siret else None, "company_naf": company.get("activite_principale"),
+                    "naf_code": e.get("activite_principale"), "commune_code": commune,
+                    "outside_territory": department if department not in departements else None,
+                    "etat_administratif": e.get("etat_administratif"), "est_siege": e.get("est_siege"),
+                    "date_creation": e.get("date_creation"),
+                })
+    columns = ["page", "siren", "siret", "siret_siren", "company_naf", "naf_code", "commune_code", "outside_territory",
+               "etat_administratif", "est_siege", "date_creation"]
+    return pd.DataFrame(rows, columns=columns, dtype="object")
 
 
 class SireneSource(Source):
@@ -146,8 +203,13 @@ class SireneSource(Source):
             raise SourceError(self.name, f"no establishment for {settings.territory.label}", url=SEARCH_URL)
         request = SEARCH_URL + "?" + "&".join(f"{k}={v}" for k, v in sorted(search_params(settings.territory, 1)
                                                                              .items()) if k != "page")
+
+        def validate() -> None:
+            gx_gate(ctx, "sirene_landing", validation_frame(pages, settings.territory), source=self.name,
+                    target=name)
+
         outcome = land_pages(ctx, source=self.name, name=name, pages=pages, request=request, rows=establishments,
-                             data_vintage=None)
+                             data_vintage=None, validate=validate)
         return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], establishments,
                            f"{establishments} establishments of {companies} companies in {len(pages)} page(s) "
                            f"for {settings.territory.label}")
