@@ -155,3 +155,33 @@ def test_region_territory_filters_on_code_region(tmp_path: Path) -> None:
     # région 01 is Guadeloupe alone: the same 264 offers as the département export
     assert (result.status, result.rows) == ("landed", 264)
     assert result.files[0].endswith("catalogue_formation_reg01.csv")
+
+
+def test_landing_suite_passes_on_the_snapshot_and_blocks_a_prefixed_rncp_code(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        result, ctx = _fetch(_settings(tmp_path, server, SNAPSHOT))
+    assert result.status == "landed"
+    gx = [c for c in ctx.checks if c.engine == "gx"]
+    assert {"code_rncp_bare_number", "offer_unique_per_departement", "fees_min_not_above_max"} <= {
+        c.check_name for c in gx}
+    assert all(c.status == "pass" for c in ctx.checks if c.severity == "error")
+    assert not [c for c in ctx.checks if c.blocking]
+
+    # the RNCP export's prefixed spelling: the staging join would then build 'RNCPRNCP37674'
+    snapshot = _copy_snapshot(tmp_path)
+    path = snapshot / EXPORT_REL
+    with path.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.reader(stream, delimiter=";"))
+    header = rows[0]
+    target = next(r for r in rows[1:] if r[header.index("code_departement")] == "972"
+                  and r[header.index("code_rncp")])
+    code = "RNCP" + target[header.index("code_rncp")]
+    target[header.index("code_rncp")] = code
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream, delimiter=";", lineterminator="\n").writerows(rows)
+    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as excinfo:
+        _fetch(_settings(tmp_path / "bad", server, snapshot))
+    message = str(excinfo.value)
+    assert "landing suite mcf_landing failed (code_rncp_bare_number:" in message
+    assert f"'{code}'" in message and "quarantined:" in message
+    assert not (tmp_path / "bad" / "data-departement-972" / "landing" / "mcf").exists()

@@ -151,3 +151,37 @@ def test_html_page_instead_of_the_zip_is_refused(tmp_path: Path) -> None:
         _fetch(tmp_path, server, snapshot)
     assert "expected a zip file but the server sent an HTML page titled 'Maintenance data.gouv.fr'" \
         in str(excinfo.value)
+
+
+def test_landing_suite_passes_on_the_snapshot_and_blocks_a_duplicated_id_fiche(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = Settings(territory=Territory("departement", "972"), data_dir=tmp_path / "ok",
+                            source_mode="snapshot", replay_url=server.base_url, snapshot_dir=SNAPSHOT, max_retries=0)
+        ctx = FetchContext(settings, HttpClient(settings), LandingZone(settings), "run-1")
+        assert RncpSource().fetch(ctx).status == "landed"
+    gx = [c for c in ctx.checks if c.engine == "gx"]
+    assert {"numero_fiche_unique", "id_fiche_unique", "level_known", "actif_known"} <= {c.check_name for c in gx}
+    assert all(c.target == "export-fiches-csv-2026-08-30.zip [standard]" for c in gx)
+    assert all(c.status == "pass" for c in ctx.checks if c.severity == "error")
+    assert not [c for c in ctx.checks if c.blocking]
+
+    # two fiches sharing one Id_Fiche: numbers, levels, status and dates all pass oref's own checks
+    shared: list[str] = []
+
+    def duplicate_id(data: bytes) -> bytes:
+        lines = data.decode("utf-8").split("\n")
+        first, second = lines[1].split(";"), lines[2].split(";")  # two single-line fiches
+        shared.append(first[0])
+        second[0] = first[0]  # Id_Fiche is the first column
+        lines[2] = ";".join(second)
+        return "\n".join(lines).encode("utf-8")
+
+    members = [(name, duplicate_id(data) if "Standard" in name else data) for name, data in _members()]
+    snapshot = _snapshot_with(tmp_path, members)
+    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as excinfo:
+        _fetch(tmp_path, server, snapshot)
+    message = str(excinfo.value)
+    assert "landing suite rncp_landing failed (id_fiche_unique:" in message
+    assert f"'{shared[0]}'" in message
+    assert "file: export-fiches-csv-2026-08-30.zip [standard]" in message and "quarantined:" in message
+    assert not (tmp_path / "data-972" / "landing" / "rncp").exists()

@@ -142,3 +142,36 @@ def test_bmo_lands_every_listed_year_zipped_or_not(tmp_path: Path) -> None:
     # the secret mark stays text in raw; staging turns it into NULL + a flag
     assert con.execute("select met from raw.france_travail_bmo where survey_year = 2019 "
                        "and basin_code = '203'").fetchone() == ("*",)
+
+
+def test_urssaf_landing_suite_passes_on_the_snapshot_and_blocks_a_dotted_ape_code(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = _settings(tmp_path / "ok", server)
+        with HttpClient(settings) as http:
+            ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+            assert UrssafSource().fetch(ctx).status == "landed"
+    gx = [c for c in ctx.checks if c.engine == "gx"]
+    assert {"code_ape_well_formed", "commune_ape_unique", "headcount_not_negative"} <= {c.check_name for c in gx}
+    assert all(c.status == "pass" for c in ctx.checks if c.severity == "error")
+    assert not [c for c in ctx.checks if c.blocking]
+
+    # Sirene's dotted spelling of an APE code: numeric counts and the territory filter let it through
+    snapshot = tmp_path / "snap"
+    shutil.copytree(SNAPSHOT / "open.urssaf.fr", snapshot / "open.urssaf.fr")
+    target = snapshot / URSSAF_CSV.relative_to(SNAPSHOT)
+    text = target.read_text("utf-8").splitlines()
+    header = text[0].split(";")
+    for i, line in enumerate(text[1:], 1):
+        cells = line.split(";")
+        if cells[header.index("code_departement")] == "972":
+            ape = cells[header.index("code_ape")]
+            cells[header.index("code_ape")] = f"{ape[:2]}.{ape[2:]}"
+            text[i] = ";".join(cells)
+            break
+    target.write_text("\n".join(text) + "\n", "utf-8")
+    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as info:
+        _fetch(_settings(tmp_path / "bad", server, snapshot=snapshot), UrssafSource())
+    message = str(info.value)
+    assert "landing suite urssaf_landing failed (code_ape_well_formed:" in message
+    assert f"'{ape[:2]}.{ape[2:]}'" in message and "quarantined:" in message
+    assert not (tmp_path / "bad" / "data" / "landing" / "urssaf").exists()

@@ -29,6 +29,7 @@ from oref.sources.base import (
     Source,
     Validated,
     fetch_file,
+    gx_gate,
     ods_export_params,
     provenance_select,
     sql_literal,
@@ -38,6 +39,7 @@ from oref.sources.tabular import check_csv_contract
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 DATASET_ID = "moncompteformation_catalogueformation"
 EXPORT_URL = f"https://opendata.caissedesdepots.fr/api/explore/v2.1/catalog/datasets/{DATASET_ID}/exports/csv"
@@ -73,6 +75,23 @@ def _read_csv(path: Path) -> str:
             "escape='\"', strict_mode=false)")
 
 
+def validation_frame(path: Path) -> pd.DataFrame:
+    """The offers' codes (text) and numeric twins ``<column>_value`` of the amounts, for the GX landing suite.
+
+    Read with DuckDB; the long HTML texts are left out, the suite does not look at them.
+    """
+    import duckdb
+
+    codes = ["numero_formation", "siret", "code_departement", "code_region", "date_extract", "type_referentiel",
+             "code_rncp", "code_inventaire", "code_formacode_1"]
+    numbers = [f'try_cast("{c}" as double) as "{c}_value"' for c in NUMERIC_COLUMNS]
+    con = duckdb.connect()
+    try:
+        return con.sql(f"select {', '.join(codes + numbers)} from {_read_csv(path)}").df()
+    finally:
+        con.close()
+
+
 class McfSource(Source):
     name = "mcf"
     title = "Caisse des Dépôts — catalogue des formations Mon Compte Formation"
@@ -91,6 +110,7 @@ class McfSource(Source):
                 raise SourceError(self.name, f"the export has no rows for {settings.territory.label}",
                                   file=file_label)
             offers, extract_date = self._check_values(path, code_column, settings.territory.code, file_label)
+            gx_gate(ctx, "mcf_landing", validation_frame(path), source=self.name, target=file_label)
             return Validated(rows=offers, data_vintage=extract_date)
 
         outcome = fetch_file(ctx, source=self.name, name=landed_name(settings), url=EXPORT_URL, kind="csv",

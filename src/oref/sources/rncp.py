@@ -35,6 +35,7 @@ from oref.sources.base import (
     Source,
     Validated,
     fetch_file,
+    gx_gate,
     provenance_select,
     sql_literal,
     table_rows,
@@ -43,6 +44,7 @@ from oref.sources.tabular import check_csv_contract
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 SLUG = "repertoire-national-des-certifications-professionnelles-et-repertoire-specifique"
 DATASET_API = f"https://www.data.gouv.fr/api/1/datasets/{SLUG}/"
@@ -166,6 +168,27 @@ def check_values(facets: dict[str, Path], *, file: str) -> int:
         con.close()
 
 
+def standard_frame(path: Path) -> pd.DataFrame:
+    """The Standard facet for the GX landing suite, read with DuckDB: text as published (empty is NULL).
+
+    ``rncp_fiche_level`` is the level of an RNCP fiche and ``'n/a'`` for an RS fiche (which has none);
+    ``decision_date`` / ``end_date`` are ``Date_Decision`` / ``Date_Fin_Enregistrement`` parsed.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return con.sql(
+            "select Id_Fiche, Numero_Fiche, Intitule, Nomenclature_Europe_Niveau, Type_Enregistrement, Actif, "
+            "case when Numero_Fiche like 'RS%' then 'n/a' else Nomenclature_Europe_Niveau end as rncp_fiche_level, "
+            "try_strptime(Date_Decision, '%d/%m/%Y') as decision_date, "
+            "try_strptime(Date_Fin_Enregistrement, '%d/%m/%Y') as end_date "
+            f"from {_read_csv(path)}"
+        ).df()
+    finally:
+        con.close()
+
+
 class RncpSource(Source):
     name = "rncp"
     title = "France compétences — Répertoire national des certifications professionnelles et Répertoire spécifique"
@@ -194,11 +217,13 @@ class RncpSource(Source):
                                                   file=f"{file_label} [{facet}]")
                     rows[facet] = count
                 fiches = check_values(facets, file=file_label)
+                standard = standard_frame(facets["standard"])
             if fiches == 0:
                 raise SourceError(self.name, "the Standard facet has no fiche", file=file_label)
             if member_date != date:
                 raise SourceError(self.name, f"the zip holds the export of {member_date}, the dataset says {date}",
                                   file=file_label)
+            gx_gate(ctx, "rncp_landing", standard, source=self.name, target=f"{file_label} [standard]")
             return Validated(rows=fiches, data_vintage=date, extra={"export_date": date, "facet_rows": rows})
 
         outcome = fetch_file(ctx, source=self.name, name=LANDED_NAME, url=url, kind="zip", validate=validate)

@@ -25,6 +25,7 @@ from oref.sources.base import (
     Source,
     Validated,
     fetch_file,
+    gx_gate,
     ods_export_params,
     provenance_select,
     sql_literal,
@@ -34,6 +35,7 @@ from oref.sources.tabular import check_csv_contract
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 DATASET_ID = "etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last"
 EXPORT_URL = f"https://open.urssaf.fr/api/explore/v2.1/catalog/datasets/{DATASET_ID}/exports/csv"
@@ -45,6 +47,35 @@ ID_COLUMNS = [
 ]
 YEAR_PATTERNS = (r"nombre_d_etablissements_\d{4}", r"effectifs_salaries_\d{4}")
 _YEAR_COLUMN = re.compile(r"^(nombre_d_etablissements|effectifs_salaries)_(\d{4})$")
+
+
+def validation_frame(path: Path, header: list[str]) -> pd.DataFrame:
+    """The territory's rows for the GX landing suite, read with DuckDB (codes as text, counts as numbers).
+
+    ``establishments_min`` / ``headcount_min`` are the smallest yearly count of a row (blank cells
+    ignored), ``establishments_latest`` the last year's count; ``commune_in_departement`` tells
+    whether ``code_commune`` starts with ``code_departement``.
+    """
+    import duckdb
+
+    def numbers(measure: str) -> list[str]:
+        # oldest to latest year; a measure without any yearly column is all NULL
+        years = sorted((m.group(2), c) for c in header if (m := _YEAR_COLUMN.match(c)) and m.group(1) == measure)
+        return [f'try_cast("{c}" as double)' for _, c in years] or ["null::double"]
+
+    establishments, headcount = numbers("nombre_d_etablissements"), numbers("effectifs_salaries")
+    con = duckdb.connect()
+    try:
+        return con.sql(
+            "select code_region, code_departement, code_zone_d_emploi, code_epci, code_commune, code_ape, "
+            "starts_with(code_commune, code_departement) as commune_in_departement, "
+            f"least({', '.join(establishments)}) as establishments_min, "
+            f"least({', '.join(headcount)}) as headcount_min, "
+            f"{establishments[-1]} as establishments_latest "
+            f"from read_csv({sql_literal(path)}, delim=';', header=true, all_varchar=true)"
+        ).df()
+    finally:
+        con.close()
 
 
 def landed_name(settings: Settings) -> str:
@@ -74,6 +105,7 @@ class UrssafSource(Source):
                 raise SourceError(self.name, f"the export has no rows for {settings.territory.label}",
                                   file=file_label)
             self._check_values(path, header, code_column, settings.territory.code, file_label)
+            gx_gate(ctx, "urssaf_landing", validation_frame(path, header), source=self.name, target=file_label)
             return Validated(rows=rows, data_vintage=years[-1], extra={"years": [years[0], years[-1]]})
 
         outcome = fetch_file(ctx, source=self.name, name=landed_name(settings), url=EXPORT_URL, kind="csv",
