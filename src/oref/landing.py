@@ -71,6 +71,15 @@ class LandingZone:
         files = self.files(source, name)
         return files[-1] if files else None
 
+    def require(self, source: str, name: str) -> LandedFile:
+        """The latest landed file, or a ``SourceError`` saying nothing has landed for it yet."""
+        landed = self.latest(source, name)
+        if landed is None:
+            from oref.errors import SourceError
+
+            raise SourceError(source, f"nothing landed for {name}: run the fetch first")
+        return landed
+
     def latest_by_name(self, source: str) -> dict[str, LandedFile]:
         latest: dict[str, LandedFile] = {}
         for landed in self.files(source):

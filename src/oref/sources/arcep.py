@@ -231,9 +231,7 @@ class ArcepSource(Source):
              run_id: str) -> dict[str, int]:
         import pandas as pd
 
-        landed = landing.latest(self.name, LANDED_NAME)
-        if landed is None:
-            raise SourceError(self.name, "nothing landed: run the fetch first")
+        landed = landing.require(self.name, LANDED_NAME)
         departements = set(territory_departements(settings.territory))
         statics: list[dict[str, Any]] = []
         quarterly: dict[str, list[Any]] = {"commune_code": [], "quarter": [], "connectable": []}

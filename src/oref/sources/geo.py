@@ -42,7 +42,7 @@ from oref.sources.base import (
     sql_literal,
     table_rows,
 )
-from oref.sources.tabular import ColumnSpec, check_csv_contract, read_sheet_table, sheet_names
+from oref.sources.tabular import ColumnSpec, check_csv_contract, read_sheet_table, sheet_names, text_csv_frame
 
 if TYPE_CHECKING:
     import duckdb
@@ -244,14 +244,7 @@ def populations_frame(path: Path, *, source: str = "geo", file: str = POPULATION
 
 def communes_frame(path: Path) -> pd.DataFrame:
     """The COG communes CSV as text columns (an empty field is NULL), for the GX landing suite."""
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        return con.sql(f"select * from read_csv({sql_literal(path)}, delim=',', header=true, all_varchar=true, "
-                       "quote='\"')").df()
-    finally:
-        con.close()
+    return text_csv_frame(path, ",")
 
 
 def read_populations(path: Path, *, source: str = "geo", file: str = POPULATIONS_FILE) -> PopulationsSummary:

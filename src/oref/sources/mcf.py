@@ -158,9 +158,7 @@ class McfSource(Source):
 
     def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
              run_id: str) -> dict[str, int]:
-        landed = landing.latest(self.name, landed_name(settings))
-        if landed is None:
-            raise SourceError(self.name, f"nothing landed for {settings.territory.label}: run the fetch first")
+        landed = landing.require(self.name, landed_name(settings))
         columns = ", ".join(f'"{c}"' for c in COLUMNS)
         # kept as published (HTML and all): staging cleans, so the raw table can be compared with the file
         con.execute(f"create or replace table {TABLE} as select {columns}, {provenance_select(landed, run_id)} "

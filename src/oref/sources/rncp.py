@@ -233,9 +233,7 @@ class RncpSource(Source):
 
     def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
              run_id: str) -> dict[str, int]:
-        landed = landing.latest(self.name, LANDED_NAME)
-        if landed is None:
-            raise SourceError(self.name, "nothing landed: run the fetch first")
+        landed = landing.require(self.name, LANDED_NAME)
         counts: dict[str, int] = {}
         # the register is national: the same tables whatever the territory
         with tempfile.TemporaryDirectory() as tmp:

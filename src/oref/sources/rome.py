@@ -39,7 +39,7 @@ from oref.sources.base import (
     sql_literal,
     table_rows,
 )
-from oref.sources.tabular import check_csv_contract
+from oref.sources.tabular import check_csv_contract, text_csv_frame
 
 if TYPE_CHECKING:
     import duckdb
@@ -141,14 +141,7 @@ def check_occupations(path: Path, *, file: str) -> dict[str, int]:
 
 def landing_frame(path: Path) -> pd.DataFrame:
     """The fiches file as text columns (an empty quoted field is NULL), for the GX landing suite."""
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        return con.sql(f"select * from read_csv({sql_literal(path)}, delim=',', quote='\"', header=true, "
-                       "all_varchar=true)").df()
-    finally:
-        con.close()
+    return text_csv_frame(path, ",")
 
 
 class RomeSource(Source):
@@ -183,9 +176,7 @@ class RomeSource(Source):
 
     def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
              run_id: str) -> dict[str, int]:
-        landed = landing.latest(self.name, LANDED_NAME)
-        if landed is None:
-            raise SourceError(self.name, "nothing landed: run the fetch first")
+        landed = landing.require(self.name, LANDED_NAME)
         provenance = provenance_select(landed, run_id)
         with tempfile.TemporaryDirectory() as tmp:
             files = extract_members(landed.path, Path(tmp), file=LANDED_NAME)

@@ -216,9 +216,7 @@ class SireneSource(Source):
 
     def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
              run_id: str) -> dict[str, int]:
-        landed = landing.latest(self.name, landed_name(settings))
-        if landed is None:
-            raise SourceError(self.name, f"nothing landed for {settings.territory.label}: run the fetch first")
+        landed = landing.require(self.name, landed_name(settings))
         # DuckDB's JSON reader unnests pages -> companies -> matching establishments; a company seen on
         # two pages (result set shifting while paging) keeps one row per SIRET.
         con.execute(

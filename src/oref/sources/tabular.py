@@ -16,9 +16,12 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from oref.errors import SourceError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def normalise_header(label: object) -> str:
@@ -186,3 +189,16 @@ def check_csv_contract(
 
 def rows_to_columns(rows: Sequence[Mapping[str, str | None]], names: Sequence[str]) -> dict[str, list[str | None]]:
     return {name: [r.get(name) for r in rows] for name in names}
+
+
+def text_csv_frame(path: Path, delimiter: str = ",") -> pd.DataFrame:
+    """A whole CSV as text columns (an empty field is NULL), read by DuckDB, for a GX landing suite."""
+    import duckdb
+
+    literal = "'" + str(path).replace("'", "''") + "'"
+    con = duckdb.connect()
+    try:
+        return con.sql(f"select * from read_csv({literal}, delim='{delimiter}', quote='\"', header=true, "
+                       "all_varchar=true)").df()
+    finally:
+        con.close()

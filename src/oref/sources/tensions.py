@@ -218,9 +218,7 @@ class TensionsSource(Source):
              run_id: str) -> dict[str, int]:
         import pandas as pd
 
-        landed = landing.latest(self.name, LANDED_NAME)
-        if landed is None:
-            raise SourceError(self.name, "nothing landed: run the fetch first")
+        landed = landing.require(self.name, LANDED_NAME)
         regions, departements = territory_codes(settings.territory)
         wanted = {"national": None, "region": regions, "departement": departements}
         rows = []

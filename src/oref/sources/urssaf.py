@@ -141,9 +141,7 @@ class UrssafSource(Source):
 
     def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
              run_id: str) -> dict[str, int]:
-        landed = landing.latest(self.name, landed_name(settings))
-        if landed is None:
-            raise SourceError(self.name, f"nothing landed for {settings.territory.label}: run the fetch first")
+        landed = landing.require(self.name, landed_name(settings))
         ids = ", ".join(ID_COLUMNS)
         # UNPIVOT ... INCLUDE NULLS keeps blank cells as NULL rows instead of dropping them,
         # so a blank (no data / secret) is distinguishable from a pair absent from the file.
