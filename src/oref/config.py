@@ -6,6 +6,7 @@ the CLI and the tests all go through ``Settings.from_env``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -39,6 +40,41 @@ REPLAY_FRANCE_TRAVAIL_CLIENT = ("oref-replay-client", "oref-replay-secret")
 
 _DEPT_RE = re.compile(r"^(?:\d{2}|2A|2B|97[1-6])$")
 _REGION_RE = re.compile(r"^\d{2}$")
+
+# The peers every dashboard sets the territory beside (issue 4): the five DROM. France entière is
+# added by the marts from the national files. OREF_COMPARISON overrides the list ("none" disables).
+DEFAULT_COMPARISON: tuple[str, ...] = ("971", "972", "973", "974", "976")
+
+# Départements of each région (2016 map). Region-level territories expand through this table.
+REGION_DEPARTEMENTS: dict[str, tuple[str, ...]] = {
+    "01": ("971",), "02": ("972",), "03": ("973",), "04": ("974",), "06": ("976",),
+    "11": ("75", "77", "78", "91", "92", "93", "94", "95"),
+    "24": ("18", "28", "36", "37", "41", "45"),
+    "27": ("21", "25", "39", "58", "70", "71", "89", "90"),
+    "28": ("14", "27", "50", "61", "76"),
+    "32": ("02", "59", "60", "62", "80"),
+    "44": ("08", "10", "51", "52", "54", "55", "57", "67", "68", "88"),
+    "52": ("44", "49", "53", "72", "85"),
+    "53": ("22", "29", "35", "56"),
+    "75": ("16", "17", "19", "23", "24", "33", "40", "47", "64", "79", "86", "87"),
+    "76": ("09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"),
+    "84": ("01", "03", "07", "15", "26", "38", "42", "43", "63", "69", "73", "74"),
+    "93": ("04", "05", "06", "13", "83", "84"),
+    "94": ("2A", "2B"),
+}
+
+
+def parse_comparison(raw: str | None) -> tuple[str, ...]:
+    """``OREF_COMPARISON``: comma-separated département codes; unset = the DROM; ``none`` = no peers."""
+    if raw is None or not raw.strip():
+        return DEFAULT_COMPARISON
+    if raw.strip().lower() == "none":
+        return ()
+    codes = tuple(dict.fromkeys(c.strip().upper() for c in raw.split(",") if c.strip()))
+    bad = [c for c in codes if not _DEPT_RE.match(c)]
+    if bad:
+        raise ConfigError(f"OREF_COMPARISON={raw!r}: {bad[0]!r} is not a département code (e.g. '971', '2A')")
+    return codes
 
 
 @dataclass(frozen=True)
@@ -77,10 +113,21 @@ class Territory:
         column = "code_region" if self.kind == "region" else "code_departement"
         return f'{column}="{self.code}"'
 
+    @property
+    def departements(self) -> tuple[str, ...]:
+        """The département codes this territory covers."""
+        if self.kind == "departement":
+            return (self.code,)
+        try:
+            return REGION_DEPARTEMENTS[self.code]
+        except KeyError:
+            raise ConfigError(f"unknown région code {self.code!r}") from None
+
 
 @dataclass(frozen=True)
 class Settings:
     territory: Territory = field(default_factory=lambda: Territory("departement", "972"))
+    comparison_departements: tuple[str, ...] = DEFAULT_COMPARISON
     data_dir: Path = Path("data")
     source_mode: SourceMode = "live"
     replay_url: str | None = None
@@ -114,6 +161,7 @@ class Settings:
         try:
             return cls(
                 territory=Territory.parse(env.get("OREF_TERRITORY") or "972"),
+                comparison_departements=parse_comparison(env.get("OREF_COMPARISON")),
                 data_dir=data_dir.resolve(),
                 source_mode=mode,  # type: ignore[arg-type]
                 replay_url=replay_url.rstrip("/") if replay_url else None,
@@ -131,6 +179,33 @@ class Settings:
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def scope_departements(self) -> tuple[str, ...]:
+        """Départements whose rows are fetched and loaded: the territory's, then the comparison peers."""
+        return tuple(dict.fromkeys((*self.territory.departements, *self.comparison_departements)))
+
+    @property
+    def scope_label(self) -> str:
+        """The scope in landed file names: ``972`` alone, ``972+971-973-974-976`` with comparison peers.
+
+        Territory-filtered sources name their landed file with it, so a run with another
+        ``OREF_COMPARISON`` lands and loads its own logical file instead of the other scope's.
+        """
+        own = self.territory.departements
+        peers = [d for d in self.scope_departements if d not in own]
+        label = self.territory.label.replace(":", "")
+        if not peers:
+            return label
+        joined = "-".join(peers)
+        if len(joined) > 48:  # a long custom list: keep file names short, still one name per scope
+            joined = f"{len(peers)}peers-{hashlib.sha256(joined.encode()).hexdigest()[:10]}"
+        return f"{label}+{joined}"
+
+    def scope_ods_where(self) -> str:
+        """Opendatasoft ODSQL filter selecting the scope's départements (``code_departement`` column)."""
+        codes = ", ".join(f'"{c}"' for c in self.scope_departements)
+        return f"code_departement in ({codes})"
 
     # --- where things live -------------------------------------------------------------------
     @property

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from oref.config import Settings, Territory
+from oref.config import Settings, Territory, parse_comparison
 from oref.errors import ConfigError
 
 
@@ -44,3 +44,36 @@ def test_snapshot_urls_keep_the_real_path() -> None:
     assert settings.resolve_url(url) == "http://127.0.0.1:9/open.urssaf.fr/api/explore/v2.1/catalog/datasets/x/exports/csv?where=a"
     live = Settings.from_env({})
     assert live.resolve_url(url) == url
+
+
+def test_comparison_defaults_to_the_drom_and_can_be_disabled_or_listed() -> None:
+    assert parse_comparison(None) == parse_comparison("  ") == ("971", "972", "973", "974", "976")
+    assert parse_comparison("none") == parse_comparison(" NONE ") == ()
+    assert parse_comparison("2a, 75,971,75") == ("2A", "75", "971")
+    settings = Settings.from_env({"OREF_COMPARISON": "971,973"})
+    assert settings.comparison_departements == ("971", "973")
+    assert Settings.from_env({"OREF_COMPARISON": "none"}).comparison_departements == ()
+
+
+@pytest.mark.parametrize(("raw", "bad"), [("971,9721", "9721"), ("Guadeloupe", "GUADELOUPE"), ("reg:01", "REG:01")])
+def test_bad_comparison_is_refused_naming_the_variable_and_the_value(raw: str, bad: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"OREF_COMPARISON": raw})
+    message = str(info.value)
+    assert message.startswith(f"OREF_COMPARISON={raw!r}: {bad!r} is not a département code")
+
+
+def test_scope_puts_the_territory_first_without_repeating_it() -> None:
+    settings = Settings.from_env({"OREF_TERRITORY": "972"})
+    assert settings.scope_departements == ("972", "971", "973", "974", "976")
+    assert settings.scope_ods_where() == 'code_departement in ("972", "971", "973", "974", "976")'
+    assert settings.scope_label == "972+971-973-974-976"
+    region = Settings.from_env({"OREF_TERRITORY": "reg:02", "OREF_COMPARISON": "971"})
+    assert (region.scope_departements, region.scope_label) == (("972", "971"), "reg02+971")
+    alone = Settings.from_env({"OREF_TERRITORY": "75", "OREF_COMPARISON": "none"})
+    assert (alone.scope_departements, alone.scope_label) == (("75",), "75")
+    # a long custom list keeps file names short, and still one name per list
+    many = Settings.from_env({"OREF_COMPARISON": ",".join(f"{n:02d}" for n in range(1, 40))})
+    other = Settings.from_env({"OREF_COMPARISON": ",".join(f"{n:02d}" for n in range(1, 41))})
+    assert many.scope_label.startswith("972+39peers-") and len(many.scope_label) < 40
+    assert many.scope_label != other.scope_label

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import requests
 
+from oref.config import Settings, Territory
 from oref.replay import ReplayServer, parse_ods_where
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "data" / "snapshot"
@@ -56,3 +57,17 @@ def test_paths_cannot_escape_the_snapshot() -> None:
 def test_where_parser() -> None:
     assert parse_ods_where('code_region="02" and code_ape IN ("6201Z", "6202A")') == [
         ("code_region", {"02"}), ("code_ape", {"6201Z", "6202A"})]
+    # the form Settings.scope_ods_where sends: lower-case "in", quoted codes separated by ", "
+    scope = Settings(territory=Territory("departement", "972")).scope_ods_where()
+    assert parse_ods_where(scope) == [("code_departement", {"972", "971", "973", "974", "976"})]
+
+
+def test_ods_export_of_the_scope_returns_every_departement_present() -> None:
+    where = Settings(territory=Territory("departement", "972")).scope_ods_where()
+    with ReplayServer(SNAPSHOT) as server:
+        r = requests.get(f"{server.base_url}{URSSAF}/exports/csv", params={"where": where, "delimiter": ";"},
+                         timeout=10)
+    r.raise_for_status()
+    rows = list(csv.DictReader(io.StringIO(r.text), delimiter=";"))
+    # the snapshot holds 971 and 972 only: 973, 974 and 976 simply have no rows
+    assert {row["code_departement"] for row in rows} == {"971", "972"}

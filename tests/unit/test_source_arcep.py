@@ -8,10 +8,11 @@ import duckdb
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from oref.config import Settings, Territory
+from oref.config import DEFAULT_COMPARISON, Settings, Territory
 from oref.errors import SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
+from oref.quality.checks import CheckResult
 from oref.replay import Fault, ReplayServer
 from oref.sources.arcep import ArcepSource, parse_decimal, quarter_of_file, read_communes
 from oref.sources.base import FetchContext
@@ -78,31 +79,43 @@ def test_missing_and_new_columns_are_named(tmp_path: Path) -> None:
                                "| file: bad.xlsx")
 
 
-def _run(tmp_path: Path, server: ReplayServer,
-         territory: Territory) -> tuple[str, dict[str, int], duckdb.DuckDBPyConnection]:
-    settings = Settings(territory=territory, data_dir=tmp_path, source_mode="snapshot",
-                        replay_url=server.base_url, snapshot_dir=SNAPSHOT, backoff_base=0.01, max_retries=1)
+def _run(tmp_path: Path, server: ReplayServer, territory: Territory,
+         comparison: tuple[str, ...] = DEFAULT_COMPARISON,
+         checks: list[CheckResult] | None = None) -> tuple[str, dict[str, int], duckdb.DuckDBPyConnection]:
+    settings = Settings(territory=territory, comparison_departements=comparison, data_dir=tmp_path,
+                        source_mode="snapshot", replay_url=server.base_url, snapshot_dir=SNAPSHOT, backoff_base=0.01,
+                        max_retries=1)
     source = ArcepSource()
     with HttpClient(settings) as http:
-        result = source.fetch(FetchContext(settings, http, LandingZone(settings), "run-1"))
+        ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+        result = source.fetch(ctx)
+    if checks is not None:
+        checks.extend(ctx.checks)
     con = duckdb.connect()
     con.execute("create schema raw")
     return result.status, source.load(con, settings, LandingZone(settings), "run-1"), con
 
 
-def test_fetch_and_load_for_972_and_971(tmp_path: Path) -> None:
+def test_fetch_and_load_972_with_its_peers_then_971_and_a_region_alone(tmp_path: Path) -> None:
     with ReplayServer(SNAPSHOT) as server:
-        status, counts, con = _run(tmp_path, server, Territory("departement", "972"))
+        checks: list[CheckResult] = []
+        status, counts, con = _run(tmp_path, server, Territory("departement", "972"), checks=checks)
         assert status == "landed"
-        assert counts == {"raw.arcep_ftth_communes": 34, "raw.arcep_ftth_quarterly": 34 * 33}
+        # Martinique's 34 communes and, for comparison, Guadeloupe's 32 (the other DROM are not in the snapshot)
+        assert counts == {"raw.arcep_ftth_communes": 66, "raw.arcep_ftth_quarterly": 66 * 33}
+        coverage = [c for c in checks if c.check_name == "comparison_departements_present"]
+        assert [(c.severity, c.status, c.observed) for c in coverage] == [("warn", "fail", "973,974,976")]
         total = con.execute("select round(sum(connectable)) from raw.arcep_ftth_quarterly "
-                            "where quarter = '2025-T4'").fetchone()
-        premises = con.execute("select round(sum(premises)), min(_vintage) from raw.arcep_ftth_communes").fetchone()
+                            "where quarter = '2025-T4' and commune_code like '972%'").fetchone()
+        premises = con.execute("select round(sum(premises)), min(_vintage) from raw.arcep_ftth_communes "
+                               "where department_code = '972'").fetchone()
         assert total == (171283,) and premises == (250165, "2025-T4")
-        status, counts, _ = _run(tmp_path, server, Territory("departement", "971"))
+        assert con.execute("select count(*) from raw.arcep_ftth_communes where department_code = '971'"
+                           ).fetchone() == (32,)
+        status, counts, _ = _run(tmp_path, server, Territory("departement", "971"), comparison=())
         assert status == "unchanged"  # one national workbook, already landed
         assert counts == {"raw.arcep_ftth_communes": 32, "raw.arcep_ftth_quarterly": 32 * 33}
-        _, counts, _ = _run(tmp_path, server, Territory("region", "02"))
+        _, counts, _ = _run(tmp_path, server, Territory("region", "02"), comparison=())
         assert counts["raw.arcep_ftth_communes"] == 34
 
 

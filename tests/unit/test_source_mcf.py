@@ -1,4 +1,4 @@
-"""Mon Compte Formation catalogue: the snapshot export, its quirks, a refused file, fetch + load for 972 and 971."""
+"""Mon Compte Formation catalogue: the snapshot export, its quirks, a refused file, fetch + load of the scope."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Literal
 import duckdb
 import pytest
 
-from oref.config import Settings, Territory
+from oref.config import DEFAULT_COMPARISON, Settings, Territory
 from oref.errors import SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
@@ -29,10 +29,11 @@ RNCP_ZIP = (SNAPSHOT / "static.data.gouv.fr" / "resources"
 
 
 def _settings(tmp_path: Path, server: ReplayServer, snapshot: Path, code: str = "972",
-              kind: Literal["departement", "region"] = "departement") -> Settings:
-    return Settings(territory=Territory(kind, code), data_dir=tmp_path / f"data-{kind}-{code}",
-                    source_mode="snapshot", replay_url=server.base_url, snapshot_dir=snapshot,
-                    max_retries=2, backoff_base=0.01)
+              kind: Literal["departement", "region"] = "departement",
+              comparison: tuple[str, ...] = DEFAULT_COMPARISON) -> Settings:
+    return Settings(territory=Territory(kind, code), comparison_departements=comparison,
+                    data_dir=tmp_path / f"data-{kind}-{code}", source_mode="snapshot", replay_url=server.base_url,
+                    snapshot_dir=snapshot, max_retries=2, backoff_base=0.01)
 
 
 def _fetch(settings: Settings, run_id: str = "run-1") -> tuple[FetchResult, FetchContext]:
@@ -83,27 +84,39 @@ def test_certification_codes_are_bare_numbers_found_in_the_rncp_export(tmp_path:
     assert found == (341, 338)
 
 
-def test_fetch_and_load_972_then_971_keep_html_and_multiline_text(tmp_path: Path) -> None:
+def test_fetch_and_load_972_with_its_peers_then_971_alone_keep_html_and_multiline_text(tmp_path: Path) -> None:
     with ReplayServer(SNAPSHOT) as server:
         settings = _settings(tmp_path, server, SNAPSHOT)
-        result, _ = _fetch(settings)
-        assert (result.status, result.rows) == ("landed", 238)
-        again, _ = _fetch(settings, "run-2")
+        result, ctx = _fetch(settings)
+        # Martinique's 238 offers and, for comparison, Guadeloupe's 264 (the other DROM have none)
+        assert (result.status, result.rows) == ("landed", 502)
+        assert result.message == "502 training offers (972: 238; peers 971: 264, 973: 0, 974: 0, 976: 0)"
+        assert result.files[0].endswith("catalogue_formation_972+971-973-974-976.csv")
+        coverage = [c for c in ctx.checks if c.check_name == "comparison_departements_present"]
+        assert [(c.severity, c.status, c.observed) for c in coverage] == [("warn", "fail", "973,974,976")]
+        again, ctx = _fetch(settings, "run-2")
         assert again.status == "unchanged"
+        # the warning is repeated from the manifest when nothing new lands
+        assert [c.observed for c in ctx.checks if c.check_name == "comparison_departements_present"] == [
+            "973,974,976"]
         con = duckdb.connect()
         con.execute("create schema raw")
-        assert McfSource().load(con, settings, LandingZone(settings), "run-1") == {"raw.mcf_training_offers": 238}
-        row = con.execute(
-            "select count(distinct code_departement), min(code_region), max(_vintage), "
+        assert McfSource().load(con, settings, LandingZone(settings), "run-1") == {"raw.mcf_training_offers": 502}
+        rows = con.execute(
+            "select code_departement, min(code_region), max(_vintage), "
             "count(*) filter (where contenu_formation like '%&amp;%'), "
-            "count(*) filter (where contenu_formation like '%' || chr(10) || '%') from raw.mcf_training_offers"
-        ).fetchone()
+            "count(*) filter (where contenu_formation like '%' || chr(10) || '%') from raw.mcf_training_offers "
+            "group by 1 order by 1"
+        ).fetchall()
         # raw keeps the catalogue's HTML and line breaks (staging strips them); vintage = date_extract
-        assert row == (1, "02", "2026-08-30", 238, 37)
+        assert rows == [("971", "01", "2026-08-30", 264, 47), ("972", "02", "2026-08-30", 238, 37)]
 
-        settings_971 = _settings(tmp_path, server, SNAPSHOT, "971")
-        result_971, _ = _fetch(settings_971)
-        assert result_971.rows == 264
+        # OREF_COMPARISON=none: Guadeloupe alone, in its own logical file
+        settings_971 = _settings(tmp_path, server, SNAPSHOT, "971", comparison=())
+        result_971, ctx = _fetch(settings_971)
+        assert result_971.rows == 264 and result_971.files[0].endswith("catalogue_formation_971.csv")
+        assert [(c.status, c.message) for c in ctx.checks if c.check_name == "comparison_departements_present"] \
+            == [("pass", "no comparison département configured (OREF_COMPARISON=none)")]
         assert McfSource().load(con, settings_971, LandingZone(settings_971), "run-1") == {
             "raw.mcf_training_offers": 264}
         assert con.execute("select distinct nom_departement from raw.mcf_training_offers").fetchall() == [
@@ -146,15 +159,41 @@ def test_429_then_success_lands_the_export(tmp_path: Path) -> None:
     with ReplayServer(SNAPSHOT, faults=faults) as server:
         result, _ = _fetch(_settings(tmp_path, server, SNAPSHOT))
         assert server.requests.count("/" + str(EXPORT_REL)) == 2
-    assert (result.status, result.rows) == ("landed", 238)
+    assert (result.status, result.rows) == ("landed", 502)
 
 
-def test_region_territory_filters_on_code_region(tmp_path: Path) -> None:
+def test_region_territory_filters_on_its_departements(tmp_path: Path) -> None:
     with ReplayServer(SNAPSHOT) as server:
-        result, _ = _fetch(_settings(tmp_path, server, SNAPSHOT, "01", kind="region"))
+        alone, _ = _fetch(_settings(tmp_path / "alone", server, SNAPSHOT, "01", kind="region", comparison=()))
+        with_peers, _ = _fetch(_settings(tmp_path / "peers", server, SNAPSHOT, "01", kind="region"))
     # région 01 is Guadeloupe alone: the same 264 offers as the département export
-    assert (result.status, result.rows) == ("landed", 264)
-    assert result.files[0].endswith("catalogue_formation_reg01.csv")
+    assert (alone.status, alone.rows) == ("landed", 264)
+    assert alone.files[0].endswith("catalogue_formation_reg01.csv")
+    # its own département (971) is not repeated among the peers
+    assert with_peers.rows == 264 + 238
+    assert with_peers.files[0].endswith("catalogue_formation_reg01+972-973-974-976.csv")
+
+
+def test_territory_without_offers_fails_and_a_row_outside_the_scope_is_refused(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server, pytest.raises(SourceError) as excinfo:
+        _fetch(_settings(tmp_path, server, SNAPSHOT, "973"))
+    assert str(excinfo.value).startswith("source 'mcf': the export has no rows for 973 | file: ")
+
+    snapshot = _copy_snapshot(tmp_path)
+    path = snapshot / EXPORT_REL
+    with path.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.reader(stream, delimiter=";"))
+    header = rows[0]
+    rows[1][header.index("code_departement")] = "75"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream, delimiter=";", lineterminator="\n").writerows(rows)
+    # the replay server honours the where filter: serve the edited file whole, as a broken export would
+    body = path.read_bytes()
+    with ReplayServer(snapshot, faults={"/" + str(EXPORT_REL): [Fault(200, body=body)]}) as server, \
+            pytest.raises(SourceError) as excinfo:
+        _fetch(_settings(tmp_path / "outside", server, snapshot))
+    assert "row outside the requested départements 972, 971, 973, 974, 976" in str(excinfo.value)
+    assert excinfo.value.column == "code_departement" and excinfo.value.value == "75"
 
 
 def test_landing_suite_passes_on_the_snapshot_and_blocks_a_prefixed_rncp_code(tmp_path: Path) -> None:

@@ -8,10 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from oref.config import Settings, Territory
+from oref.config import DEFAULT_COMPARISON, Settings, Territory
 from oref.errors import SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
+from oref.quality.checks import CheckResult
 from oref.replay import Fault, ReplayServer
 from oref.replay_apis.france_travail_offres import TEST_CLIENT_ID, TEST_CLIENT_SECRET
 from oref.sources.base import FetchContext, FetchResult
@@ -31,14 +32,22 @@ SEARCH = "/api.francetravail.io/partenaire/offresdemploi/v2/offres/search"
 ENV = {"FRANCE_TRAVAIL_CLIENT_ID": TEST_CLIENT_ID, "FRANCE_TRAVAIL_CLIENT_SECRET": TEST_CLIENT_SECRET}
 
 
-def _settings(tmp_path: Path, server: ReplayServer, territory: Territory) -> Settings:
-    return Settings(territory=territory, data_dir=tmp_path, source_mode="snapshot", replay_url=server.base_url,
-                    snapshot_dir=SNAPSHOT, backoff_base=0.01, max_retries=1)
+def _settings(tmp_path: Path, server: ReplayServer, territory: Territory,
+              comparison: tuple[str, ...] = DEFAULT_COMPARISON) -> Settings:
+    return Settings(territory=territory, comparison_departements=comparison, data_dir=tmp_path,
+                    source_mode="snapshot", replay_url=server.base_url, snapshot_dir=SNAPSHOT, backoff_base=0.01,
+                    max_retries=1)
 
 
-def _fetch(settings: Settings, source: OffersSource) -> tuple[FetchResult, int]:
+def _fetch(settings: Settings, source: OffersSource,
+           checks: list[CheckResult] | None = None) -> tuple[FetchResult, int]:
     with HttpClient(settings, rate_limits=source.rate_limits, sleep=lambda _: None) as http:
-        return source.fetch(FetchContext(settings, http, LandingZone(settings), "run-1")), http.requests_made
+        ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+        try:
+            return source.fetch(ctx), http.requests_made
+        finally:
+            if checks is not None:
+                checks.extend(ctx.checks)
 
 
 def _load(settings: Settings, source: OffersSource) -> duckdb.DuckDBPyConnection:
@@ -67,31 +76,42 @@ def test_without_credentials_the_source_is_skipped_and_the_table_empty(tmp_path:
     assert con.execute("select count(*) from raw.france_travail_offers").fetchone() == (0,)
 
 
-def test_fetch_and_load_972_and_971(tmp_path: Path) -> None:
+def test_fetch_and_load_972_with_its_peers_then_971_alone(tmp_path: Path) -> None:
     with ReplayServer(SNAPSHOT) as server:
         settings = _settings(tmp_path, server, Territory("departement", "972"))
-        result, requests = _fetch(settings, OffersSource(env=ENV))
-        # one token + one search per ROME code (each fits in one 200 response)
-        assert (result.status, result.rows, requests) == ("landed", 165, 14)
-        assert result.message == "165 offers in 13 response(s), 1 token(s), for 972"
+        checks: list[CheckResult] = []
+        result, requests = _fetch(settings, OffersSource(env=ENV), checks)
+        # one token + one search per ROME code and scope département (972 then the peers 971, 973, 974,
+        # 976); every answer fits in one 200 response, or is a 204 (not a response landed)
+        assert (result.status, result.rows, requests) == ("landed", 165 + 190, 1 + 13 * 5)
+        assert result.message == ("355 offers in 26 response(s), 1 token(s) "
+                                  "(972: 165; peers 971: 190, 973: 0, 974: 0, 976: 0)")
+        assert result.files[0].endswith("offres_972+971-973-974-976.jsonl")
+        coverage = [c for c in checks if c.check_name == "comparison_departements_present"]
+        assert [(c.severity, c.status, c.observed) for c in coverage] == [("warn", "fail", "973,974,976")]
+        assert "no offers for comparison département(s) 973, 974, 976" in coverage[0].message
         con = _load(settings, OffersSource(env=ENV))
-        assert con.execute("select count(*), count(distinct offer_id), min(department_code), max(department_code) "
-                           "from raw.france_travail_offers").fetchone() == (165, 165, "972", "972")
-        assert con.execute("select count(*) from raw.france_travail_offers where rome_code = 'M1805'").fetchone() \
-            == (47,)
+        assert con.execute("select department_code, count(*), count(distinct offer_id) "
+                           "from raw.france_travail_offers group by 1 order by 1").fetchall() == [
+            ("971", 190, 190), ("972", 165, 165)]
+        assert con.execute("select count(*) from raw.france_travail_offers where rome_code = 'M1805' "
+                           "and department_code = '972'").fetchone() == (47,)
         assert _fetch(settings, OffersSource(env=ENV))[0].status == "unchanged"
 
-        guadeloupe = _settings(tmp_path, server, Territory("departement", "971"))
-        assert _fetch(guadeloupe, OffersSource(env=ENV))[0].rows == 190
+        # OREF_COMPARISON=none: Guadeloupe alone, in its own logical file
+        guadeloupe = _settings(tmp_path, server, Territory("departement", "971"), comparison=())
+        result, requests = _fetch(guadeloupe, OffersSource(env=ENV))
+        assert (result.rows, requests) == (190, 14)
+        assert result.files[0].endswith("offres_971.jsonl")
         con = _load(guadeloupe, OffersSource(env=ENV))
-        assert con.execute("select count(*) from raw.france_travail_offers where department_code = '971'") \
-            .fetchone() == (190,)
+        assert con.execute("select department_code, count(*) from raw.france_travail_offers group by 1") \
+            .fetchall() == [("971", 190)]
 
 
 def test_slices_above_the_cap_are_split_by_creation_date(tmp_path: Path) -> None:
     with ReplayServer(SNAPSHOT) as server:
         server.state["france_travail.max_results"] = 20  # M1805 has 47 offers in 972: windows must be halved
-        settings = _settings(tmp_path, server, Territory("departement", "972"))
+        settings = _settings(tmp_path, server, Territory("departement", "972"), comparison=())
         result, requests = _fetch(settings, OffersSource(env=ENV, max_results=20))
         assert result.rows == 165 and requests > 14
         con = _load(settings, OffersSource(env=ENV))
@@ -120,6 +140,17 @@ def test_range_paging_with_206_and_content_range(tmp_path: Path) -> None:
         parse_content_range("items 0-1/2")
 
 
+def test_emulator_answers_204_for_a_departement_without_offers(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server, HttpClient(_settings(tmp_path, server, Territory("departement", "976"))) \
+            as http:
+        tokens = TokenProvider(http, Credentials(TEST_CLIENT_ID, TEST_CLIENT_SECRET))
+        client = OffersClient(http, tokens, {"departement": "976"})
+        assert client.collect("M1805") == 0 and client.responses == []
+        response = client.get({"departement": "976", "codeROME": "M1805", "range": "0-149"})
+        assert (response.status_code, response.content) == (204, b"")
+        assert OffersClient(http, tokens, {"departement": "971"}).collect("M1805") > 0
+
+
 def test_token_is_renewed_before_expiry_and_after_a_401(tmp_path: Path) -> None:
     now = [1000.0]
     with ReplayServer(SNAPSHOT) as server, HttpClient(_settings(tmp_path, server, Territory("departement", "972"))) \
@@ -133,7 +164,7 @@ def test_token_is_renewed_before_expiry_and_after_a_401(tmp_path: Path) -> None:
 
         # an expired token on the server side (lifetime 0) is refused with 401, renewed once, then accepted
         server.state["france_travail.token_lifetime"] = 0
-        settings = _settings(tmp_path, server, Territory("departement", "972"))
+        settings = _settings(tmp_path, server, Territory("departement", "972"), comparison=())
         with pytest.raises(SourceError, match=r"HTTP 401 .*Invalid or expired access token"):
             _fetch(settings, OffersSource(env=ENV))
         server.state["france_travail.token_lifetime"] = 1499
@@ -163,13 +194,21 @@ def test_landing_suite_passes_on_the_snapshot_and_blocks_an_offer_outside_the_te
     assert all(c.status == "pass" for c in ctx.checks if c.severity == "error")
     assert not [c for c in ctx.checks if c.blocking]
 
-    # a Guadeloupe offer in a Martinique answer: paging and token logic have no reason to notice it
-    offer = {"id": "190X001", "intitule": "Développeur (H/F)", "romeCode": "M1805", "dateCreation":
-             "2026-11-16T12:41:50.000Z", "lieuTravail": {"libelle": "971 - POINTE-A-PITRE", "commune": "97120"}}
-    body = json.dumps({"resultats": [offer]}).encode("utf-8")
-    with ReplayServer(SNAPSHOT, faults={SEARCH: [Fault(200, body=body)]}) as server, \
+    # an offer of a département outside the scope in a Martinique answer: paging and token logic have
+    # no reason to notice it; a Guadeloupe one (a comparison peer) is inside the scope
+    def body(label: str, commune: str) -> bytes:
+        offer = {"id": "190X001", "intitule": "Développeur (H/F)", "romeCode": "M1805", "dateCreation":
+                 "2026-11-16T12:41:50.000Z", "lieuTravail": {"libelle": label, "commune": commune}}
+        return json.dumps({"resultats": [offer]}).encode("utf-8")
+
+    with ReplayServer(SNAPSHOT, faults={SEARCH: [Fault(200, body=body("971 - POINTE-A-PITRE", "97120"))]}) \
+            as server:
+        result, _ = _fetch(_settings(tmp_path / "peer", server, Territory("departement", "972"),
+                                     comparison=("971",)), OffersSource(env=ENV))
+    assert result.status == "landed"
+    with ReplayServer(SNAPSHOT, faults={SEARCH: [Fault(200, body=body("75 - PARIS 11", "75111"))]}) as server, \
             pytest.raises(SourceError) as info:
         _fetch(_settings(tmp_path / "bad", server, Territory("departement", "972")), OffersSource(env=ENV))
     assert "landing suite offers_landing failed (department_in_territory:" in str(info.value)
-    assert "'971'" in str(info.value) and "quarantined:" in str(info.value)
+    assert "'75'" in str(info.value) and "quarantined:" in str(info.value)
     assert not (tmp_path / "bad" / "landing" / "offers").exists()

@@ -8,29 +8,38 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from oref.config import Settings, Territory
+from oref.config import DEFAULT_COMPARISON, Settings, Territory
 from oref.errors import HttpError, SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
+from oref.quality.checks import CheckResult
 from oref.replay import Fault, ReplayServer
 from oref.sources.base import FetchContext, FetchResult
-from oref.sources.sirene import ICT_SERVICES, SireneSource, check_page, search_params
+from oref.sources.sirene import ICT_SERVICES, SireneSource, check_page, scope_queries, search_params
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOT = REPO / "data" / "snapshot"
 SEARCH = "/recherche-entreprises.api.gouv.fr/search"
 
 
-def _settings(tmp_path: Path, server: ReplayServer, territory: Territory) -> Settings:
-    return Settings(territory=territory, data_dir=tmp_path, source_mode="snapshot", replay_url=server.base_url,
-                    snapshot_dir=SNAPSHOT, backoff_base=0.01, max_retries=2)
+def _settings(tmp_path: Path, server: ReplayServer, territory: Territory,
+              comparison: tuple[str, ...] = DEFAULT_COMPARISON) -> Settings:
+    return Settings(territory=territory, comparison_departements=comparison, data_dir=tmp_path,
+                    source_mode="snapshot", replay_url=server.base_url, snapshot_dir=SNAPSHOT, backoff_base=0.01,
+                    max_retries=2)
 
 
-def _fetch(settings: Settings, sleeps: list[float] | None = None) -> tuple[FetchResult, int]:
+def _fetch(settings: Settings, sleeps: list[float] | None = None,
+           checks: list[CheckResult] | None = None) -> tuple[FetchResult, int]:
     source = SireneSource()
     record = sleeps if sleeps is not None else []
     with HttpClient(settings, rate_limits=source.rate_limits, sleep=record.append) as http:
-        result = source.fetch(FetchContext(settings, http, LandingZone(settings), "run-1"))
+        ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+        try:
+            result = source.fetch(ctx)
+        finally:
+            if checks is not None:
+                checks.extend(ctx.checks)
         return result, http.requests_made
 
 
@@ -41,42 +50,70 @@ def _load(settings: Settings) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def test_search_parameters_use_dotted_naf_and_the_territory() -> None:
-    params = search_params(Territory("region", "02"), 3)
+def test_search_parameters_use_dotted_naf_and_one_query_per_scope_territory() -> None:
+    params = search_params({"region": "02"}, 3)
     assert params["region"] == "02" and "departement" not in params
     assert params["activite_principale"].split(",") == list(ICT_SERVICES) and "62.01Z" in ICT_SERVICES
     assert (params["per_page"], params["page"], params["limite_matching_etablissements"]) == ("25", "3", "100")
-    assert search_params(Territory("departement", "972"), 1)["departement"] == "972"
+    assert search_params({"departement": "972"}, 1)["departement"] == "972"
+    assert scope_queries(Settings(territory=Territory("departement", "972"))) == [
+        {"departement": d} for d in ("972", "971", "973", "974", "976")]
+    # a région keeps region= for itself; its own département is not queried again as a peer
+    assert scope_queries(Settings(territory=Territory("region", "02"))) == [
+        {"region": "02"}, *({"departement": d} for d in ("971", "973", "974", "976"))]
+    assert scope_queries(Settings(territory=Territory("departement", "972"), comparison_departements=())) == [
+        {"departement": "972"}]
 
 
-def test_fetch_pages_retries_the_429_and_loads_972_and_971(tmp_path: Path) -> None:
+def test_fetch_pages_retries_the_429_and_loads_972_with_its_peers(tmp_path: Path) -> None:
     with ReplayServer(SNAPSHOT) as server:
         settings = _settings(tmp_path, server, Territory("departement", "972"))
         sleeps: list[float] = []
-        result, requests = _fetch(settings, sleeps)
-        # 235 companies = 10 pages of 25; page 2 answered 429 once (Retry-After: 1), then 200
-        assert (result.status, result.rows, requests) == ("landed", 295, 11)
-        assert result.message == "295 establishments of 235 companies in 10 page(s) for 972"
+        checks: list[CheckResult] = []
+        result, requests = _fetch(settings, sleeps, checks)
+        # 972: 235 companies = 10 pages of 25, page 2 answered 429 once (Retry-After: 1), then 200;
+        # 971: 261 companies = 11 pages; 973, 974, 976: one empty page each
+        assert (result.status, result.rows, requests) == ("landed", 295 + 326, 11 + 11 + 3)
+        assert result.message == ("621 establishments of 496 companies in 24 page(s) "
+                                  "(972: 295; peers 971: 326, 973: 0, 974: 0, 976: 0)")
+        assert result.files[0].endswith("search_972+971-973-974-976.jsonl")
         assert 1.0 in sleeps  # the Retry-After second was honoured
+        coverage = [c for c in checks if c.check_name == "comparison_departements_present"]
+        assert [(c.severity, c.status, c.observed) for c in coverage] == [("warn", "fail", "973,974,976")]
         con = _load(settings)
-        assert con.execute("select count(*), count(distinct siren), sum(is_siege::int) "
-                           "from raw.sirene_establishments").fetchone() == (295, 235, 215)
-        # every row is an establishment in Martinique, even when the siège is in Paris
-        assert con.execute("select count(*) from raw.sirene_establishments "
-                           "where commune_code not like '972%'").fetchone() == (0,)
-        assert con.execute("select count(*) from raw.sirene_establishments "
-                           "where siege_commune_code like '75%'").fetchone() == (26,)
-        assert con.execute("select naf_code, count(*) from raw.sirene_establishments group by 1 "
-                           "order by 2 desc limit 1").fetchone() == ("62.01Z", 100)
+        assert con.execute("select left(commune_code, 3), count(*), count(distinct siren), sum(is_siege::int) "
+                           "from raw.sirene_establishments group by 1 order by 1").fetchall() == [
+            ("971", 326, 261, 250), ("972", 295, 235, 215)]
+        mtq = "from raw.sirene_establishments where commune_code like '972%'"
+        # every row is an establishment of the scope, even when the siège is in Paris
+        assert con.execute("select count(*) from raw.sirene_establishments where commune_code not like '972%' "
+                           "and commune_code not like '971%'").fetchone() == (0,)
+        assert con.execute(f"select count(*) {mtq} and siege_commune_code like '75%'").fetchone() == (26,)
+        assert con.execute(f"select naf_code, count(*) {mtq} group by 1 order by 2 desc limit 1").fetchone() == (
+            "62.01Z", 100)
+        assert con.execute("select count(*), count(distinct siren) from raw.sirene_establishments "
+                           "where commune_code like '971%'").fetchone() == (326, 261)
 
         again, _ = _fetch(settings)
         assert again.status == "unchanged"
 
-        guadeloupe = _settings(tmp_path, server, Territory("departement", "971"))
-        assert _fetch(guadeloupe)[0].rows == 326
+        # OREF_COMPARISON=none: Guadeloupe alone, in its own logical file
+        guadeloupe = _settings(tmp_path, server, Territory("departement", "971"), comparison=())
+        result, requests = _fetch(guadeloupe)
+        assert (result.rows, requests) == (326, 11)
+        assert result.files[0].endswith("search_971.jsonl")
         con = _load(guadeloupe)
         assert con.execute("select count(*), count(distinct siren) from raw.sirene_establishments "
                            "where commune_code like '971%'").fetchone() == (326, 261)
+        assert con.execute("select count(*) from raw.sirene_establishments").fetchone() == (326,)
+
+
+def test_territory_without_establishments_fails_but_a_peer_without_only_warns(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server, pytest.raises(SourceError) as info:
+        # Mayotte has nothing in the snapshot, its peers 971 and 972 do
+        _fetch(_settings(tmp_path, server, Territory("departement", "976")))
+    assert str(info.value).startswith("source 'sirene': no establishment for 976")
+    assert not (tmp_path / "landing" / "sirene").exists()
 
 
 def test_emulator_refuses_more_than_25_per_page(tmp_path: Path) -> None:
@@ -93,7 +130,7 @@ def test_a_page_without_paging_keys_fails_naming_them(tmp_path: Path) -> None:
             pytest.raises(SourceError) as info:
         _fetch(_settings(tmp_path, server, Territory("departement", "972")))
     assert str(info.value) == ("source 'sirene': page 1: missing key(s) ['total_results', 'page', 'per_page', "
-                               "'total_pages'] | file: search_972.jsonl")
+                               "'total_pages'] | file: search_972+971-973-974-976.jsonl")
     assert not (tmp_path / "landing" / "sirene").exists()
 
 
@@ -137,4 +174,37 @@ def test_landing_suite_passes_on_the_snapshot_and_blocks_an_undotted_naf_code(tm
     assert "landing suite sirene_landing failed (naf_code_well_formed:" in str(info.value)
     assert "'6201Z'" in str(info.value) and "quarantined:" in str(info.value)
     assert not (tmp_path / "bad" / "landing" / "sirene").exists()
-    assert list((tmp_path / "bad" / "quarantine" / "sirene").glob("*/search_972.jsonl"))
+    assert list((tmp_path / "bad" / "quarantine" / "sirene").glob("*/search_972+971-973-974-976.jsonl"))
+
+
+def test_an_establishment_outside_the_scope_is_blocked_one_of_a_peer_is_not(tmp_path: Path) -> None:
+    def page(commune: str) -> bytes:
+        establishment = {"siret": "30019965000015", "activite_principale": "62.01Z", "commune": commune,
+                         "est_siege": True, "etat_administratif": "A", "date_creation": "1998-09-23",
+                         "tranche_effectif_salarie": "00"}
+        return json.dumps({"results": [{"siren": "300199650", "nom_complet": "X", "activite_principale": "62.01Z",
+                                        "matching_etablissements": [establishment]}],
+                           "total_results": 1, "page": 1, "per_page": 25, "total_pages": 1}).encode("utf-8")
+
+    territory = Territory("departement", "972")
+    # a Guadeloupe establishment in the Martinique answer: 971 is a peer, so it is inside the scope
+    with ReplayServer(SNAPSHOT, faults={SEARCH: [Fault(200, body=page("97101"))]}) as server:
+        result, _ = _fetch(_settings(tmp_path / "peer", server, territory, comparison=("971",)))
+    assert result.status == "landed"
+    with ReplayServer(SNAPSHOT, faults={SEARCH: [Fault(200, body=page("75056"))]}) as server, \
+            pytest.raises(SourceError) as info:
+        _fetch(_settings(tmp_path / "paris", server, territory, comparison=("971",)))
+    assert "landing suite sirene_landing failed (establishment_in_territory:" in str(info.value)
+    assert "'75'" in str(info.value)
+
+
+def test_emulator_answers_an_empty_result_for_a_departement_without_companies(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server, HttpClient(_settings(tmp_path, server, Territory("departement", "973"))) \
+            as http:
+        document = http.get_json("https://recherche-entreprises.api.gouv.fr/search",
+                                 params=search_params({"departement": "973"}, 1))
+        guadeloupe = http.get_json("https://recherche-entreprises.api.gouv.fr/search",
+                                   params={**search_params({"departement": "971"}, 1), "per_page": "1"})
+    assert document == {"results": [], "total_results": 0, "page": 1, "per_page": 25, "total_pages": 0}
+    assert guadeloupe["total_results"] == 261
+    assert {e["departement"] for r in guadeloupe["results"] for e in r["matching_etablissements"]} == {"971"}

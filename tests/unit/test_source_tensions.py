@@ -9,14 +9,15 @@ import duckdb
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from oref.config import Settings, Territory
+from oref.config import DEFAULT_COMPARISON, Settings, Territory
 from oref.errors import SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
+from oref.quality.checks import CheckResult
 from oref.replay import Fault, ReplayServer
 from oref.sources.base import FetchContext, FetchResult
 from oref.sources.tabular import normalise_header
-from oref.sources.tensions import DEPARTEMENT_REGION, TensionsSource, find_sheets, read_tensions, territory_codes
+from oref.sources.tensions import DEPARTEMENT_REGION, TensionsSource, find_sheets, read_tensions, scope_codes
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOT = REPO / "data" / "snapshot"
@@ -30,14 +31,21 @@ HEADER = ["Année", "Code FAP 228", "Libellé FAP 228", "Code département", "Te
           "Non-attractivité salariale", "Croisement ou volumétrie suffisante"]
 
 
-def _settings(tmp_path: Path, server: ReplayServer, territory: Territory) -> Settings:
-    return Settings(territory=territory, data_dir=tmp_path / "data", source_mode="snapshot",
-                    replay_url=server.base_url, snapshot_dir=SNAPSHOT, max_retries=2, backoff_base=0.01)
+def _settings(tmp_path: Path, server: ReplayServer, territory: Territory,
+              comparison: tuple[str, ...] = DEFAULT_COMPARISON) -> Settings:
+    return Settings(territory=territory, comparison_departements=comparison, data_dir=tmp_path / "data",
+                    source_mode="snapshot", replay_url=server.base_url, snapshot_dir=SNAPSHOT, max_retries=2,
+                    backoff_base=0.01)
 
 
-def _fetch(settings: Settings, sleeps: list[float] | None = None) -> FetchResult:
+def _fetch(settings: Settings, sleeps: list[float] | None = None, checks: list[CheckResult] | None = None
+           ) -> FetchResult:
     with HttpClient(settings, sleep=(sleeps if sleeps is not None else []).append) as http:
-        return TensionsSource().fetch(FetchContext(settings, http, LandingZone(settings), "run-1"))
+        ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+        result = TensionsSource().fetch(ctx)
+    if checks is not None:
+        checks.extend(ctx.checks)
+    return result
 
 
 def _load(settings: Settings) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
@@ -79,26 +87,47 @@ def test_sheets_found_by_name_and_french_labels_mapped() -> None:
         "['Sommaire', 'Départements', 'Régions']; got national: none | file: f.xlsx")
 
 
-def test_region_of_departement_and_territory_rows() -> None:
+def test_region_of_departement_and_scope_rows() -> None:
     assert len(DEPARTEMENT_REGION) == 101
-    assert territory_codes(Territory("departement", "972")) == ({"02"}, {"972"})
-    assert territory_codes(Territory("region", "01")) == ({"01"}, {"971"})
+    assert DEPARTEMENT_REGION["972"] == "02" and DEPARTEMENT_REGION["2A"] == "94"
+    alone = Settings(territory=Territory("departement", "972"), comparison_departements=())
+    assert scope_codes(alone) == ({"02"}, {"972"})
+    assert scope_codes(alone.with_(territory=Territory("region", "01"))) == ({"01"}, {"971"})
+    assert scope_codes(Settings(territory=Territory("departement", "75"))) == (
+        {"11", "01", "02", "03", "04", "06"}, {"75", "971", "972", "973", "974", "976"})
 
 
-def test_fetch_and_load_for_972_and_971(tmp_path: Path) -> None:
+def test_fetch_and_load_for_972_and_971_with_their_peers(tmp_path: Path) -> None:
     with ReplayServer(SNAPSHOT) as server:
-        for code, region in (("972", "02"), ("971", "01")):
+        for code, peer in (("972", "971"), ("971", "972")):
             settings = _settings(tmp_path / code, server, Territory("departement", code))
-            result = _fetch(settings)
+            checks: list[CheckResult] = []
+            result = _fetch(settings, checks=checks)
             assert result.status == "landed" and result.rows == 322
             assert result.message == "tensions 2024: 322 FAP x territory rows"
+            # the workbook has 971, 972 and 75 only: the other DROM are a warning, not an error
+            coverage = [c for c in checks if c.check_name == "comparison_departements_present"]
+            assert [(c.severity, c.status, c.observed) for c in coverage] == [("warn", "fail", "973,974,976")]
             con, counts = _load(settings)
-            # national rows kept for comparison + the territory's région and département rows
-            assert counts == {"raw.dares_tensions": 138}
+            # national rows + the scope's régions and départements (Paris, in the workbook, is not in it)
+            assert counts == {"raw.dares_tensions": 46 * 5}
             by_level = dict(con.execute("select territory_level || ':' || territory_code, count(*) "
                                         "from raw.dares_tensions group by 1").fetchall())
-            assert by_level == {"national:FR": 46, f"region:{region}": 46, f"departement:{code}": 46}
+            assert by_level == {"national:FR": 46, "region:01": 46, "region:02": 46, f"departement:{code}": 46,
+                                f"departement:{peer}": 46}
             assert con.execute("select distinct _vintage from raw.dares_tensions").fetchall() == [("2024",)]
+
+
+def test_without_comparison_only_the_territory_is_loaded(tmp_path: Path) -> None:
+    with ReplayServer(SNAPSHOT) as server:
+        settings = _settings(tmp_path, server, Territory("departement", "972"), comparison=())
+        checks: list[CheckResult] = []
+        _fetch(settings, checks=checks)
+    assert [c.status for c in checks if c.check_name == "comparison_departements_present"] == ["pass"]
+    con, counts = _load(settings)
+    assert counts == {"raw.dares_tensions": 138}
+    assert con.execute("select count(*) from raw.dares_tensions where territory_code in ('971', '01')"
+                       ).fetchone() == (0,)
 
 
 def test_region_territory_and_absent_departement(tmp_path: Path) -> None:
@@ -106,8 +135,9 @@ def test_region_territory_and_absent_departement(tmp_path: Path) -> None:
         settings = _settings(tmp_path, server, Territory("region", "02"))
         _fetch(settings)
         _, counts = _load(settings)
-        assert counts == {"raw.dares_tensions": 138}
+        assert counts == {"raw.dares_tensions": 46 * 5}
         with pytest.raises(SourceError) as excinfo:
+            # Mayotte's peers (971, 972) are in the workbook, Mayotte is not
             _load(settings.with_(territory=Territory("departement", "976")))
     assert str(excinfo.value) == ("source 'tensions': no departement rows for 976 in the workbook | "
                                   "file: tensions_metiers.xlsx")
@@ -160,7 +190,9 @@ def test_landing_suite_passes_on_the_snapshot_and_blocks_a_duplicate_fap(tmp_pat
             ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
             assert TensionsSource().fetch(ctx).status == "landed"
     assert len([c for c in ctx.checks if c.engine == "gx" and c.target == "tensions_metiers.xlsx"]) == 15
-    assert [c.check_name for c in ctx.checks if c.status != "pass"] == []
+    # only the warning about the DROM the synthetic workbook lacks
+    assert [(c.check_name, c.severity) for c in ctx.checks if c.status != "pass"] == [
+        ("comparison_departements_present", "warn")]
 
     # Martinique's M2X91 row relabelled M2X90: every value still passes oref's row checks, but the
     # département sheet now has two M2X90 rows for 972

@@ -10,8 +10,9 @@ Quirks handled here:
   truncated to integers;
 - one column per quarter (``T4 2017`` ... ``T4 2025``) of FttH-connectable premises: melted to one
   row per commune x quarter while loading;
-- the workbook is national (~35,000 communes): rows outside the configured territory are dropped
-  at load time, the workbook itself is landed whole.
+- the workbook is national (~35,000 communes): it is landed whole, and the load keeps the communes
+  of the scope's départements (the configured territory's and the comparison ones,
+  ``OREF_COMPARISON``); a comparison département absent from the workbook is a ``warn`` check.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from oref.config import Settings, Territory
+from oref.config import Settings
 from oref.errors import SourceError
 from oref.landing import LandingZone
 from oref.sources.base import (
@@ -34,6 +35,7 @@ from oref.sources.base import (
     provenance_select,
     table_rows,
 )
+from oref.sources.scope import coverage_check
 from oref.sources.tabular import ColumnSpec, cell_text, iter_sheet, map_columns, normalise_header, sheet_names
 
 if TYPE_CHECKING:
@@ -54,34 +56,6 @@ STATIC_SPECS = [
 ]
 _QUARTER = re.compile(r"^t([1-4])_(20\d{2})$")  # normalised "T4 2025"
 _FILE_QUARTER = re.compile(r"(20\d{2})t([1-4])-obs-hd-thd-deploiement", re.IGNORECASE)
-
-# Départements of each région (2016 map), to restrict the national workbook to a région.
-REGION_DEPARTEMENTS: dict[str, tuple[str, ...]] = {
-    "01": ("971",), "02": ("972",), "03": ("973",), "04": ("974",), "06": ("976",),
-    "11": ("75", "77", "78", "91", "92", "93", "94", "95"),
-    "24": ("18", "28", "36", "37", "41", "45"),
-    "27": ("21", "25", "39", "58", "70", "71", "89", "90"),
-    "28": ("14", "27", "50", "61", "76"),
-    "32": ("02", "59", "60", "62", "80"),
-    "44": ("08", "10", "51", "52", "54", "55", "57", "67", "68", "88"),
-    "52": ("44", "49", "53", "72", "85"),
-    "53": ("22", "29", "35", "56"),
-    "75": ("16", "17", "19", "23", "24", "33", "40", "47", "64", "79", "86", "87"),
-    "76": ("09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"),
-    "84": ("01", "03", "07", "15", "26", "38", "42", "43", "63", "69", "73", "74"),
-    "93": ("04", "05", "06", "13", "83", "84"),
-    "94": ("2A", "2B"),
-}
-
-
-def territory_departements(territory: Territory) -> tuple[str, ...]:
-    if territory.kind == "departement":
-        return (territory.code,)
-    try:
-        return REGION_DEPARTEMENTS[territory.code]
-    except KeyError:
-        raise SourceError("arcep", f"unknown région code {territory.code!r}") from None
-
 
 def quarter_of_file(text: str) -> tuple[int, int] | None:
     """``2025t4-obs-hd-thd-deploiement-vf.xlsx`` -> ``(2025, 4)``."""
@@ -220,10 +194,19 @@ class ArcepSource(Source):
                 raise SourceError(self.name, f"last quarterly column is {last_quarter}, the file name says "
                                   f"{vintage}", file=file_label)
             gx_gate(ctx, "arcep_landing", validation_frame(parsed), source=self.name, target=file_label)
-            return Validated(rows=communes, data_vintage=vintage, extra={"file_name": file_label})
+            by_departement: dict[str, int] = {}
+            for static, _ in parsed:
+                code = str(static["department_code"])
+                by_departement[code] = by_departement.get(code, 0) + 1
+            return Validated(rows=communes, data_vintage=vintage, extra={
+                "file_name": file_label, "communes_by_departement": dict(sorted(by_departement.items()))})
 
         outcome = fetch_file(ctx, source=self.name, name=LANDED_NAME, url=url, kind="xlsx", validate=validate)
-        rows = int(outcome.landed.manifest.get("rows") or 0)
+        manifest = outcome.landed.manifest
+        if "communes_by_departement" in manifest:  # absent from files landed before comparisons existed
+            counts = {str(k): int(v) for k, v in manifest["communes_by_departement"].items()}
+            ctx.checks.append(coverage_check(self.name, ctx.settings, counts, target=LANDED_NAME, what="communes"))
+        rows = int(manifest.get("rows") or 0)
         return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], rows,
                            f"{rows} communes, quarters up to {vintage}")
 
@@ -232,7 +215,7 @@ class ArcepSource(Source):
         import pandas as pd
 
         landed = landing.require(self.name, LANDED_NAME)
-        departements = set(territory_departements(settings.territory))
+        departements = set(settings.scope_departements)
         statics: list[dict[str, Any]] = []
         quarterly: dict[str, list[Any]] = {"commune_code": [], "quarter": [], "connectable": []}
         for static, series in read_communes(landed.path, file=landed.name):

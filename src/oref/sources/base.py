@@ -238,11 +238,12 @@ def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def ods_export_params(settings: Settings) -> dict[str, str]:
-    """Query of an Opendatasoft ``exports/csv`` call: the territory filter and the ``;`` delimiter.
+    """Query of an Opendatasoft ``exports/csv`` call: the scope filter and the ``;`` delimiter.
 
+    The scope is the territory's départements and the comparison ones (``code_departement in (...)``).
     ``/exports`` has no paging limit, unlike ``/records`` (offset + limit <= 10,000).
     """
-    return {"where": settings.territory.ods_where(), "delimiter": ";"}
+    return {"where": settings.scope_ods_where(), "delimiter": ";"}
 
 
 def sql_literal(value: object) -> str:

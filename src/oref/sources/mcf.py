@@ -1,10 +1,13 @@
 """Mon Compte Formation catalogue (Caisse des Dépôts, Opendatasoft explore v2.1).
 
 Quirks handled here:
-- bulk data comes from ``/exports/csv`` with a ``where`` filter on the territory (``code_departement``
-  or ``code_region``): ``/records`` stops at offset 10,000;
-- the grain is one offer (``numero_formation``) per territory, with sessions, hours and prices
-  already aggregated (min / max / mean); the same offer appears once per territory by design;
+- bulk data comes from ``/exports/csv`` with a ``where`` filter on the scope's départements (the
+  territory's and the comparison ones, ``code_departement in ("972", "971", ...)``, also for a
+  région territory): ``/records`` stops at offset 10,000;
+- the configured territory without offers fails the landing; a comparison département without
+  offers is a ``warn`` check (``comparison_departements_present``) and the file still lands;
+- the grain is one offer (``numero_formation``) per département, with sessions, hours and prices
+  already aggregated (min / max / mean); the same offer appears once per département by design;
 - text fields carry HTML (``<p>``, ``<br>``, ``&amp;``) and line breaks inside quoted fields: kept
   as published in ``raw``, stripped and decoded in staging;
 - ``code_rncp`` and ``code_inventaire`` (RS) are numbers without their ``RNCP``/``RS`` prefix: staging
@@ -35,6 +38,7 @@ from oref.sources.base import (
     sql_literal,
     table_rows,
 )
+from oref.sources.scope import coverage_check, describe_counts
 from oref.sources.tabular import check_csv_contract
 
 if TYPE_CHECKING:
@@ -64,8 +68,9 @@ TABLE = "raw.mcf_training_offers"
 
 
 def landed_name(settings: Settings) -> str:
-    # one logical file per territory: a 971 run must not be compared with a 972 landing
-    return f"catalogue_formation_{settings.territory.label.replace(':', '')}.csv"
+    # one logical file per scope: a 971 run must not be compared with a 972 landing, nor a run
+    # without comparison départements with one that has them
+    return f"catalogue_formation_{settings.scope_label}.csv"
 
 
 def _read_csv(path: Path) -> str:
@@ -102,36 +107,42 @@ class McfSource(Source):
         settings = ctx.settings
         params = ods_export_params(settings)
         file_label = f"{DATASET_ID}.csv"
-        code_column = "code_region" if settings.territory.kind == "region" else "code_departement"
 
         def validate(path: Path) -> Validated:
-            _, rows = check_csv_contract(path, COLUMNS, delimiter=";", source=self.name, file=file_label)
-            if rows == 0:
+            check_csv_contract(path, COLUMNS, delimiter=";", source=self.name, file=file_label)
+            by_departement, extract_date = self._check_values(path, settings.scope_departements, file_label)
+            if not any(by_departement.get(d) for d in settings.territory.departements):
                 raise SourceError(self.name, f"the export has no rows for {settings.territory.label}",
                                   file=file_label)
-            offers, extract_date = self._check_values(path, code_column, settings.territory.code, file_label)
             gx_gate(ctx, "mcf_landing", validation_frame(path), source=self.name, target=file_label)
-            return Validated(rows=offers, data_vintage=extract_date)
+            return Validated(rows=sum(by_departement.values()), data_vintage=extract_date,
+                             extra={"rows_by_departement": by_departement})
 
         outcome = fetch_file(ctx, source=self.name, name=landed_name(settings), url=EXPORT_URL, kind="csv",
                              validate=validate, params=params)
-        rows = int(outcome.landed.manifest.get("rows") or 0)
+        manifest = outcome.landed.manifest
+        counts = {str(k): int(v) for k, v in (manifest.get("rows_by_departement") or {}).items()}
+        ctx.checks.append(coverage_check(self.name, settings, counts, target=file_label, what="training offers"))
+        rows = int(manifest.get("rows") or 0)
         return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], rows,
-                           f"{rows} training offers for {settings.territory.label}")
+                           f"{rows} training offers ({describe_counts(settings, counts)})")
 
     @staticmethod
-    def _check_values(path: Path, code_column: str, code: str, file_label: str) -> tuple[int, str | None]:
-        """Territory honoured, keys present and unique, amounts numeric and not negative (DuckDB, not pandas)."""
+    def _check_values(path: Path, scope: tuple[str, ...], file_label: str) -> tuple[dict[str, int], str | None]:
+        """Scope honoured, keys present and unique, amounts numeric and not negative (DuckDB, not pandas).
+
+        Returns the offers per département and the latest ``date_extract``.
+        """
         import duckdb
 
         con = duckdb.connect()
         try:
             con.execute(f"create view f as select * from {_read_csv(path)}")
-            other = con.execute(f'select "{code_column}" from f where "{code_column}" is distinct from ? limit 1',
-                                [code]).fetchone()
+            other = con.execute("select code_departement from f where code_departement is null "
+                                "or not list_contains(?, code_departement) limit 1", [list(scope)]).fetchone()
             if other:
-                raise SourceError("mcf", f"row outside the requested territory {code}", file=file_label,
-                                  column=code_column, value=other[0])
+                raise SourceError("mcf", f"row outside the requested départements {', '.join(scope)}",
+                                  file=file_label, column="code_departement", value=other[0])
             missing = con.execute("select nom_of from f where numero_formation is null limit 1").fetchone()
             if missing:
                 raise SourceError("mcf", f"offer without numero_formation (provider {missing[0]!r})",
@@ -150,9 +161,10 @@ class McfSource(Source):
                 if bad:
                     raise SourceError("mcf", f"non-numeric or negative value for offer {bad[1]}",
                                       file=file_label, column=column, value=bad[0])
-            row = con.execute("select count(*), max(date_extract) from f").fetchone()
-            assert row is not None
-            return int(row[0]), row[1]
+            row = con.execute("select max(date_extract) from f").fetchone()
+            by_departement = {str(d): int(n) for d, n in con.execute(
+                "select code_departement, count(*) from f group by 1 order by 1").fetchall()}
+            return by_departement, row[0] if row else None
         finally:
             con.close()
 

@@ -1,6 +1,10 @@
-"""France Travail job offers (API Offres d'emploi v2) for the digital occupations of the territory.
+"""France Travail job offers (API Offres d'emploi v2) for the digital occupations of the scope.
 
-Quirks handled here:
+The scope is the configured territory (``departement=``, or ``region=`` for a région) and each
+comparison département (``OREF_COMPARISON``, the DROM by default), queried in turn with
+``departement=``. A comparison département without any offer (the API answers 204) is a ``warn``
+check (``comparison_departements_present``); the territory without offers lands an empty result,
+as before. Quirks handled here:
 - OAuth2 client credentials: ``POST .../connexion/oauth2/access_token?realm=/partenaire`` with a form
   body; the token lives ``expires_in`` seconds (about 25 minutes): it is renewed a minute before it
   expires, and once more when the API answers 401 anyway;
@@ -28,7 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
-from oref.config import Settings, Territory
+from oref.config import Settings
 from oref.errors import HttpError, SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
@@ -41,7 +45,8 @@ from oref.sources.base import (
     sql_literal,
     table_rows,
 )
-from oref.sources.sirene import land_pages
+from oref.sources.scope import coverage_check, describe_counts
+from oref.sources.sirene import land_pages, scope_queries
 
 if TYPE_CHECKING:
     import duckdb
@@ -221,30 +226,34 @@ RAW_DDL = (
 
 
 def landed_name(settings: Settings) -> str:
-    return f"offres_{settings.territory.label.replace(':', '')}.jsonl"
+    # one logical file per scope (territory + comparison départements)
+    return f"offres_{settings.scope_label}.jsonl"
 
 
 _DEPARTEMENT = re.compile(r"^(?:\d{2}|2A|2B|97\d)$")
 
 
-def validation_frame(responses: list[dict[str, Any]], territory: Territory) -> pd.DataFrame:
+def offer_department(offer: Mapping[str, Any]) -> str | None:
+    """The département of an offer: the prefix of ``lieuTravail.libelle`` (``"972 - FORT DE FRANCE"``)."""
+    label = (offer.get("lieuTravail") or {}).get("libelle")
+    return (str(label).split(" - ", 1)[0].strip() or None) if label else None
+
+
+def validation_frame(responses: list[dict[str, Any]], scope: tuple[str, ...]) -> pd.DataFrame:
     """One row per offer of every response, as landed, for the ``offers_landing`` suite.
 
     ``department_code`` is the prefix of ``lieuTravail.libelle`` (as at load time);
-    ``outside_territory`` repeats it when it is a well-formed département outside the territory.
+    ``outside_territory`` repeats it when it is a well-formed département outside the scope's.
     """
     import pandas as pd
 
-    from oref.sources.arcep import territory_departements
-
-    departements = set(territory_departements(territory))
+    departements = set(scope)
     rows = []
     for number, response in enumerate(responses, start=1):
         query_rome = (response.get("query") or {}).get("codeROME")
         for offer in response["resultats"]:
             place = offer.get("lieuTravail") or {}
-            label = place.get("libelle")
-            department = (str(label).split(" - ", 1)[0].strip() or None) if label else None
+            department = offer_department(offer)
             outside = department if department and _DEPARTEMENT.match(department) \
                 and department not in departements else None
             rows.append({
@@ -277,24 +286,34 @@ class OffersSource(Source):
         if credentials is None:
             log.warning("offers: %s", SKIP_MESSAGE)
             return FetchResult(self.name, "skipped", message=SKIP_MESSAGE)
-        territory = ctx.settings.territory
-        geo = {"region": territory.code} if territory.kind == "region" else {"departement": territory.code}
+        settings = ctx.settings
+        queries = scope_queries(settings)
         tokens = TokenProvider(ctx.http, credentials)
-        client = OffersClient(ctx.http, tokens, geo, max_results=self.max_results)
-        counts = {rome: client.collect(rome) for rome in DIGITAL_ROME}
-        offers = sum(counts.values())
-        request = SEARCH_URL + "?" + "&".join(f"{k}={v}" for k, v in sorted(geo.items())) \
+        responses: list[dict[str, Any]] = []
+        offers = 0
+        for geo in queries:  # the territory, then each comparison département: one token for all
+            client = OffersClient(ctx.http, tokens, geo, max_results=self.max_results)
+            offers += sum(client.collect(rome) for rome in DIGITAL_ROME)
+            responses.extend(client.responses)
+        counts: dict[str, int] = {}
+        for response in responses:
+            for offer in response["resultats"]:
+                department = offer_department(offer) or "?"
+                counts[department] = counts.get(department, 0) + 1
+        name = landed_name(settings)
+        ctx.checks.append(coverage_check(self.name, settings, counts, target=name, what="offers"))
+        request = SEARCH_URL + "?" + "&".join(f"{k}={v}" for geo in queries for k, v in geo.items()) \
             + "&codeROME=" + ",".join(DIGITAL_ROME)
 
         def validate() -> None:
-            gx_gate(ctx, "offers_landing", validation_frame(client.responses, territory), source=self.name,
-                    target=landed_name(ctx.settings))
+            gx_gate(ctx, "offers_landing", validation_frame(responses, settings.scope_departements),
+                    source=self.name, target=name)
 
-        outcome = land_pages(ctx, source=self.name, name=landed_name(ctx.settings), pages=client.responses,
+        outcome = land_pages(ctx, source=self.name, name=name, pages=responses,
                              request=request, rows=offers, data_vintage=None, validate=validate)
         return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], offers,
-                           f"{offers} offers in {len(client.responses)} response(s), {tokens.issued} token(s), "
-                           f"for {territory.label}")
+                           f"{offers} offers in {len(responses)} response(s), {tokens.issued} token(s) "
+                           f"({describe_counts(settings, counts)})")
 
     def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
              run_id: str) -> dict[str, int]:

@@ -1,7 +1,9 @@
 """Sirene establishments of the ICT-services sector, through the API Recherche d'entreprises.
 
 ``GET https://recherche-entreprises.api.gouv.fr/search?activite_principale=58.21Z,...&departement=972``
-(``region=02`` for a région), paged with ``page``/``per_page``. Quirks handled here:
+(``region=02`` for a région), paged with ``page``/``per_page``, once per territory of the scope: the
+configured territory, then each comparison département (``OREF_COMPARISON``, the DROM by default)
+with ``departement=``. Quirks handled here:
 
 - NAF codes are dotted (``62.01Z``), unlike URSSAF's APE codes;
 - ``per_page`` is at most 25 (400 above): paging runs until ``total_pages``; the API limits a
@@ -13,9 +15,12 @@
   ``matching_etablissements``, never from ``siege``;
 - ``matching_etablissements`` holds 10 establishments by default: ``limite_matching_etablissements``
   is raised to its maximum (100);
-- the pages are landed together as one JSON-lines file (one page per line) through
-  ``land_pages``, this module's multi-request variant of ``fetch_file``: skip when unchanged,
-  validate, land or quarantine.
+- the configured territory without any establishment fails the fetch; a comparison département
+  with none (the API answers ``total_results: 0``) is a ``warn`` check
+  (``comparison_departements_present``) and the rest still lands;
+- the pages of every query are landed together as one JSON-lines file (one page per line, with the
+  ``query`` that produced it) through ``land_pages``, this module's multi-request variant of
+  ``fetch_file``: skip when unchanged, validate, land or quarantine.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from oref.config import Settings, Territory
+from oref.config import Settings
 from oref.errors import HttpError, SourceError
 from oref.http import Download
 from oref.landing import LandingZone
@@ -42,6 +47,7 @@ from oref.sources.base import (
     sql_literal,
     table_rows,
 )
+from oref.sources.scope import comparison_peers, coverage_check, describe_counts
 
 if TYPE_CHECKING:
     import duckdb
@@ -62,15 +68,22 @@ ESTABLISHMENT_KEYS = ("siret", "activite_principale", "commune", "est_siege", "e
                       "date_creation", "tranche_effectif_salarie")
 
 
-def search_params(territory: Territory, page: int) -> dict[str, str]:
-    geo = {"region": territory.code} if territory.kind == "region" else {"departement": territory.code}
+def scope_queries(settings: Settings) -> list[dict[str, str]]:
+    """The geographic filter of each query: the territory (``region=`` for a région), then each peer."""
+    territory = settings.territory
+    own = {"region": territory.code} if territory.kind == "region" else {"departement": territory.code}
+    return [own, *({"departement": d} for d in comparison_peers(settings))]
+
+
+def search_params(geo: Mapping[str, str], page: int) -> dict[str, str]:
     return {"activite_principale": ",".join(ICT_SERVICES), **geo, "limite_matching_etablissements": "100",
             "per_page": str(PER_PAGE), "page": str(page)}
 
 
 def landed_name(settings: Settings) -> str:
-    # one logical file per territory: a 971 run must not be compared with a 972 landing
-    return f"search_{settings.territory.label.replace(':', '')}.jsonl"
+    # one logical file per scope: a 971 run must not be compared with a 972 landing, nor a run
+    # without comparison départements with one that has them
+    return f"search_{settings.scope_label}.jsonl"
 
 
 def check_page(document: Any, *, page: int, file: str) -> None:
@@ -136,17 +149,15 @@ def department_of(commune: str | None) -> str | None:
     return commune[:3] if commune.startswith("97") else commune[:2]
 
 
-def validation_frame(pages: list[dict[str, Any]], territory: Territory) -> pd.DataFrame:
+def validation_frame(pages: list[dict[str, Any]], scope: tuple[str, ...]) -> pd.DataFrame:
     """One row per matching establishment, as landed, for the ``sirene_landing`` suite.
 
     Twins: ``siret_siren`` (the SIRET's first nine digits) and ``outside_territory`` (the
-    establishment's département when it is not one of the territory's, else empty).
+    establishment's département when it is not one of the scope's départements, else empty).
     """
     import pandas as pd
 
-    from oref.sources.arcep import territory_departements
-
-    departements = set(territory_departements(territory))
+    departements = set(scope)
     rows = []
     for number, page in enumerate(pages, start=1):
         for company in page["results"]:
@@ -177,42 +188,62 @@ class SireneSource(Source):
     def fetch(self, ctx: FetchContext) -> FetchResult:
         settings = ctx.settings
         name = landed_name(settings)
+        queries = scope_queries(settings)
         pages: list[dict[str, Any]] = []
-        page, total_pages = 1, 1
-        while page <= total_pages:
-            params = search_params(settings.territory, page)
-            try:
-                document = ctx.http.get_json(SEARCH_URL, params=params)
-            except HttpError as exc:
-                raise SourceError(self.name, f"page {page}: {exc}", url=SEARCH_URL, file=name) from exc
-            check_page(document, page=page, file=name)
-            if page == 1:
-                total_pages = int(document["total_pages"])
-                if int(document["total_results"]) > MAX_RESULTS:
-                    raise SourceError(self.name, f"{document['total_results']} results exceed the API's "
-                                      f"{MAX_RESULTS}: slice the query (by NAF code or commune)", url=SEARCH_URL)
-            pages.append(document)
-            page += 1
-        expected = int(pages[0]["total_results"]) if pages else 0
-        companies = sum(len(p["results"]) for p in pages)
-        if companies != expected:
-            raise SourceError(self.name, f"the pages returned {companies} of {expected} companies (the result "
-                              "set changed while paging?)", url=SEARCH_URL, file=name)
-        establishments = sum(len(c["matching_etablissements"]) for p in pages for c in p["results"])
-        if establishments == 0:
-            raise SourceError(self.name, f"no establishment for {settings.territory.label}", url=SEARCH_URL)
-        request = SEARCH_URL + "?" + "&".join(f"{k}={v}" for k, v in sorted(search_params(settings.territory, 1)
-                                                                             .items()) if k != "page")
+        companies = 0
+        for number, geo in enumerate(queries):
+            query_pages = self._collect(ctx, geo, name)
+            if number == 0 and not any(c["matching_etablissements"] for p in query_pages for c in p["results"]):
+                raise SourceError(self.name, f"no establishment for {settings.territory.label}", url=SEARCH_URL)
+            companies += sum(len(p["results"]) for p in query_pages)
+            pages.extend({**p, "query": dict(geo)} for p in query_pages)
+        counts: dict[str, int] = {}
+        for p in pages:
+            for c in p["results"]:
+                for e in c["matching_etablissements"]:
+                    department = department_of(None if e.get("commune") is None else str(e["commune"])) or "?"
+                    counts[department] = counts.get(department, 0) + 1
+        ctx.checks.append(coverage_check(self.name, settings, counts, target=name, what="establishments"))
+        establishments = sum(counts.values())
+        base = sorted((k, v) for k, v in search_params({}, 1).items() if k != "page")
+        request = SEARCH_URL + "?" + "&".join(
+            [f"{k}={v}" for k, v in base] + [f"{k}={v}" for geo in queries for k, v in geo.items()])
 
         def validate() -> None:
-            gx_gate(ctx, "sirene_landing", validation_frame(pages, settings.territory), source=self.name,
+            gx_gate(ctx, "sirene_landing", validation_frame(pages, settings.scope_departements), source=self.name,
                     target=name)
 
         outcome = land_pages(ctx, source=self.name, name=name, pages=pages, request=request, rows=establishments,
                              data_vintage=None, validate=validate)
         return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], establishments,
                            f"{establishments} establishments of {companies} companies in {len(pages)} page(s) "
-                           f"for {settings.territory.label}")
+                           f"({describe_counts(settings, counts)})")
+
+    def _collect(self, ctx: FetchContext, geo: Mapping[str, str], name: str) -> list[dict[str, Any]]:
+        """Every page of one query (one territory), checked against its ``total_results``."""
+        where = ", ".join(f"{k}={v}" for k, v in geo.items())
+        pages: list[dict[str, Any]] = []
+        page, total_pages = 1, 1
+        while page <= total_pages:
+            params = search_params(geo, page)
+            try:
+                document = ctx.http.get_json(SEARCH_URL, params=params)
+            except HttpError as exc:
+                raise SourceError(self.name, f"{where} page {page}: {exc}", url=SEARCH_URL, file=name) from exc
+            check_page(document, page=page, file=name)
+            if page == 1:
+                total_pages = int(document["total_pages"])
+                if int(document["total_results"]) > MAX_RESULTS:
+                    raise SourceError(self.name, f"{where}: {document['total_results']} results exceed the API's "
+                                      f"{MAX_RESULTS}: slice the query (by NAF code or commune)", url=SEARCH_URL)
+            pages.append(document)
+            page += 1
+        expected = int(pages[0]["total_results"]) if pages else 0
+        companies = sum(len(p["results"]) for p in pages)
+        if companies != expected:
+            raise SourceError(self.name, f"{where}: the pages returned {companies} of {expected} companies (the "
+                              "result set changed while paging?)", url=SEARCH_URL, file=name)
+        return pages
 
     def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
              run_id: str) -> dict[str, int]:

@@ -15,8 +15,11 @@ Quirks handled here:
 - small volumes (DOM): when a FAP x territory crossing lacks volume, ``Tension`` and the seven
   complementary indicators are empty, only the imputed tension is given and ``Croisement ou
   volumétrie suffisante`` is 0; kept as published (text in ``raw``), never filled with 0;
-- only the configured territory's département and région rows are loaded, plus the national rows
-  for comparison; the région of a département comes from the (stable since 2016) COG mapping below.
+- the workbook covers every territory: the rows of the scope's départements (the configured
+  territory's and the comparison ones, ``OREF_COMPARISON``) and of their régions are loaded, plus
+  the national rows; the région of a département comes from the (stable since 2016) COG mapping
+  ``oref.config.REGION_DEPARTEMENTS``. A comparison département absent from the workbook is a
+  ``warn`` check at fetch time; the configured territory absent fails the load.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from oref.config import Settings, Territory
+from oref.config import REGION_DEPARTEMENTS, Settings
 from oref.errors import SourceError
 from oref.landing import LandingZone
 from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, gx_gate, provenance_select
+from oref.sources.scope import coverage_check
 from oref.sources.tabular import ColumnSpec, normalise_header, read_sheet_table, sheet_names
 
 if TYPE_CHECKING:
@@ -73,14 +77,7 @@ COMPONENTS = [c for c in NUMERIC if not c.startswith("tension")]
 _FAP = re.compile(r"^[A-Z][0-9A-Z][A-Z][0-9]{2}$")  # M1X80, QDX01
 
 # COG: région of each département (unchanged since the 2016 régions)
-_REGION_DEPARTEMENTS = {
-    "84": "01 03 07 15 26 38 42 43 63 69 73 74", "27": "21 25 39 58 70 71 89 90", "53": "22 29 35 56",
-    "24": "18 28 36 37 41 45", "94": "2A 2B", "44": "08 10 51 52 54 55 57 67 68 88", "32": "02 59 60 62 80",
-    "11": "75 77 78 91 92 93 94 95", "28": "14 27 50 61 76", "75": "16 17 19 23 24 33 40 47 64 79 86 87",
-    "76": "09 11 12 30 31 32 34 46 48 65 66 81 82", "52": "44 49 53 72 85", "93": "04 05 06 13 83 84",
-    "01": "971", "02": "972", "03": "973", "04": "974", "06": "976",
-}
-DEPARTEMENT_REGION = {d: r for r, ds in _REGION_DEPARTEMENTS.items() for d in ds.split()}
+DEPARTEMENT_REGION = {d: r for r, ds in REGION_DEPARTEMENTS.items() for d in ds}
 
 
 def sheet_level(name: str) -> str | None:
@@ -107,12 +104,13 @@ def find_sheets(names: Sequence[str], *, file: str) -> dict[str, str]:
     return {level: hits[0] for level, hits in found.items()}
 
 
-def territory_codes(territory: Territory) -> tuple[set[str], set[str]]:
-    """(région codes, département codes) whose rows are loaded for the configured territory."""
-    if territory.kind == "region":
-        return {territory.code}, {d for d, r in DEPARTEMENT_REGION.items() if r == territory.code}
-    region = DEPARTEMENT_REGION.get(territory.code)
-    return ({region} if region else set()), {territory.code}
+def scope_codes(settings: Settings) -> tuple[set[str], set[str]]:
+    """(région codes, département codes) whose rows are loaded: the scope's départements and their régions."""
+    departements = set(settings.scope_departements)
+    regions = {r for d in departements if (r := DEPARTEMENT_REGION.get(d))}
+    if settings.territory.kind == "region":
+        regions.add(settings.territory.code)
+    return regions, departements
 
 
 def _number(value: str | None, *, column: str, file: str, code: str | None) -> None:
@@ -203,12 +201,22 @@ class TensionsSource(Source):
             gx_gate(ctx, "tensions_landing", validation_frame(rows), source=self.name, target=LANDED_NAME)
             years = sorted({str(r["annee"]) for r in rows})
             by_level = {level: sum(r["territory_level"] == level for r in rows) for level in LEVELS}
+            by_departement: dict[str, int] = {}
+            for r in rows:
+                if r["territory_level"] == "departement":
+                    code = str(r["territory_code"])
+                    by_departement[code] = by_departement.get(code, 0) + 1
             return Validated(rows=len(rows), data_vintage=years[-1],
-                             extra={"years": years, "rows_by_level": by_level})
+                             extra={"years": years, "rows_by_level": by_level,
+                                    "rows_by_departement": dict(sorted(by_departement.items()))})
 
         outcome = fetch_file(ctx, source=self.name, name=LANDED_NAME, url=WORKBOOK_URL, kind="xlsx",
                              validate=validate)
         manifest = outcome.landed.manifest
+        if "rows_by_departement" in manifest:  # absent from files landed before comparisons existed
+            counts = {str(k): int(v) for k, v in manifest["rows_by_departement"].items()}
+            ctx.checks.append(coverage_check(self.name, ctx.settings, counts, target=LANDED_NAME,
+                                             what="département rows"))
         rows = int(manifest.get("rows") or 0)
         return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], rows,
                            f"tensions {manifest.get('data_vintage') or outcome.landed.data_vintage}: "
@@ -219,7 +227,7 @@ class TensionsSource(Source):
         import pandas as pd
 
         landed = landing.require(self.name, LANDED_NAME)
-        regions, departements = territory_codes(settings.territory)
+        regions, departements = scope_codes(settings)
         wanted = {"national": None, "region": regions, "departement": departements}
         rows = []
         for r in read_tensions(landed.path, file=LANDED_NAME):
@@ -227,7 +235,7 @@ class TensionsSource(Source):
             if codes is None or r["territory_code"] in codes:
                 rows.append(r)
         level = "region" if settings.territory.kind == "region" else "departement"
-        if not any(r["territory_level"] == level for r in rows):
+        if not any(r["territory_level"] == level and r["territory_code"] == settings.territory.code for r in rows):
             raise SourceError(self.name, f"no {level} rows for {settings.territory.label} in the workbook",
                               file=LANDED_NAME)
         frame = pd.DataFrame([[r.get(c) for c in RAW_COLUMNS] for r in rows], columns=RAW_COLUMNS, dtype="object")

@@ -1,8 +1,11 @@
 """URSSAF establishments and salaried headcount by commune x APE (Opendatasoft explore v2.1).
 
 Quirks handled here:
-- bulk data comes from ``/exports/csv`` with a ``where`` filter on the territory: ``/records`` stops
-  at offset 10,000 and would silently truncate a national pull;
+- bulk data comes from ``/exports/csv`` with a ``where`` filter on the scope (the territory's
+  départements and the comparison ones, ``code_departement in ("972", "971", ...)``): ``/records``
+  stops at offset 10,000 and would silently truncate a national pull;
+- the configured territory without rows fails the landing; a comparison département without rows
+  is a ``warn`` check (``comparison_departements_present``) and the file still lands;
 - ``;``-separated, one column per year (``nombre_d_etablissements_2006`` ... ``_2025``,
   ``effectifs_salaries_2006`` ...): melted to one row per commune x APE x year while loading, with
   DuckDB's reader (a national file is 1.2 M rows: it never goes through pandas);
@@ -31,6 +34,7 @@ from oref.sources.base import (
     sql_literal,
     table_rows,
 )
+from oref.sources.scope import coverage_check, describe_counts
 from oref.sources.tabular import check_csv_contract
 
 if TYPE_CHECKING:
@@ -50,7 +54,7 @@ _YEAR_COLUMN = re.compile(r"^(nombre_d_etablissements|effectifs_salaries)_(\d{4}
 
 
 def validation_frame(path: Path, header: list[str]) -> pd.DataFrame:
-    """The territory's rows for the GX landing suite, read with DuckDB (codes as text, counts as numbers).
+    """The scope's rows for the GX landing suite, read with DuckDB (codes as text, counts as numbers).
 
     ``establishments_min`` / ``headcount_min`` are the smallest yearly count of a row (blank cells
     ignored), ``establishments_latest`` the last year's count; ``commune_in_departement`` tells
@@ -79,8 +83,9 @@ def validation_frame(path: Path, header: list[str]) -> pd.DataFrame:
 
 
 def landed_name(settings: Settings) -> str:
-    # one logical file per territory: a 971 run must not be compared with a 972 landing
-    return f"commune_ape_{settings.territory.label.replace(':', '')}.csv"
+    # one logical file per scope: a 971 run must not be compared with a 972 landing, nor a run
+    # without comparison départements with one that has them
+    return f"commune_ape_{settings.scope_label}.csv"
 
 
 class UrssafSource(Source):
@@ -93,41 +98,45 @@ class UrssafSource(Source):
         settings = ctx.settings
         params = ods_export_params(settings)
         file_label = f"{DATASET_ID}.csv"
-        code_column = "code_region" if settings.territory.kind == "region" else "code_departement"
 
         def validate(path: Path) -> Validated:
-            header, rows = check_csv_contract(path, ID_COLUMNS, delimiter=";", source=self.name, file=file_label,
-                                              optional_patterns=YEAR_PATTERNS)
+            header, _ = check_csv_contract(path, ID_COLUMNS, delimiter=";", source=self.name, file=file_label,
+                                           optional_patterns=YEAR_PATTERNS)
             years = sorted({m.group(2) for c in header if (m := _YEAR_COLUMN.match(c))})
             if not years:
                 raise SourceError(self.name, "no yearly columns (nombre_d_etablissements_YYYY)", file=file_label)
-            if rows == 0:
+            by_departement = self._check_values(path, header, settings.scope_departements, file_label)
+            if not any(by_departement.get(d) for d in settings.territory.departements):
                 raise SourceError(self.name, f"the export has no rows for {settings.territory.label}",
                                   file=file_label)
-            self._check_values(path, header, code_column, settings.territory.code, file_label)
             gx_gate(ctx, "urssaf_landing", validation_frame(path, header), source=self.name, target=file_label)
-            return Validated(rows=rows, data_vintage=years[-1], extra={"years": [years[0], years[-1]]})
+            return Validated(rows=sum(by_departement.values()), data_vintage=years[-1],
+                             extra={"years": [years[0], years[-1]], "rows_by_departement": by_departement})
 
         outcome = fetch_file(ctx, source=self.name, name=landed_name(settings), url=EXPORT_URL, kind="csv",
                              validate=validate, params=params)
-        rows = int(outcome.landed.manifest.get("rows") or 0)
+        manifest = outcome.landed.manifest
+        counts = {str(k): int(v) for k, v in (manifest.get("rows_by_departement") or {}).items()}
+        ctx.checks.append(coverage_check(self.name, settings, counts, target=file_label,
+                                         what="commune x APE rows"))
+        rows = int(manifest.get("rows") or 0)
         return FetchResult(self.name, outcome.status, [str(outcome.landed.path)], rows,
-                           f"{rows} commune x APE rows for {settings.territory.label}")
+                           f"{rows} commune x APE rows ({describe_counts(settings, counts)})")
 
     @staticmethod
-    def _check_values(path: Path, header: list[str], code_column: str, code: str, file_label: str) -> None:
-        """Territory filter honoured, counts numeric and not negative: checked with DuckDB, not pandas."""
+    def _check_values(path: Path, header: list[str], scope: tuple[str, ...], file_label: str) -> dict[str, int]:
+        """Scope filter honoured, counts numeric and not negative (DuckDB, not pandas); rows per département."""
         import duckdb
 
         con = duckdb.connect()
         try:
             con.execute(f"create view f as select * from read_csv({sql_literal(path)}, delim=';', header=true, "
                         "all_varchar=true)")
-            other = con.execute(f'select "{code_column}" from f where "{code_column}" <> ? limit 1',
-                                [code]).fetchone()
+            other = con.execute("select code_departement from f where code_departement is null "
+                                "or not list_contains(?, code_departement) limit 1", [list(scope)]).fetchone()
             if other:
-                raise SourceError("urssaf", f"row outside the requested territory {code}", file=file_label,
-                                  column=code_column, value=other[0])
+                raise SourceError("urssaf", f"row outside the requested départements {', '.join(scope)}",
+                                  file=file_label, column="code_departement", value=other[0])
             for column in (c for c in header if _YEAR_COLUMN.match(c)):
                 bad = con.execute(
                     f'select "{column}", code_commune, code_ape from f where "{column}" is not null and '
@@ -136,6 +145,8 @@ class UrssafSource(Source):
                 if bad:
                     raise SourceError("urssaf", f"non-numeric or negative count for commune {bad[1]} APE {bad[2]}",
                                       file=file_label, column=column, value=bad[0])
+            return {str(d): int(n) for d, n in con.execute(
+                "select code_departement, count(*) from f group by 1 order by 1").fetchall()}
         finally:
             con.close()
 
