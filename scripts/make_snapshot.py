@@ -6,13 +6,16 @@ so that the whole pipeline runs offline and reproducibly. Layout: ``data/snapsho
 
 Three kinds of files (recorded per file in the manifest):
 
-- ``real``: a byte copy of a real open-data file (the BMO 2025 workbook, restricted to 971 + 972);
 - ``derived-from-real``: real facts re-shaped into the real publisher's format (INSEE COG, EPCI and
-  populations files rebuilt from ``@etalab/decoupage-administratif``, PCAP seeded; the two API metadata documents);
+  populations files rebuilt from ``@etalab/decoupage-administratif``, PCAP seeded; the URSSAF
+  dataset document);
 - ``synthetic``: invented values in the real schema (URSSAF establishments and headcount by
   commune x APE), drawn from a seeded RNG.
 
-Only this script reads the real input folder; the committed snapshot is self-contained. Running it
+The BMO files (the national workbook: real 971 + 972 rows, synthetic rows elsewhere, and its
+data.gouv.fr dataset document) are written by ``scripts/snapshot_bmo.py``, which ``main`` calls.
+
+Only these scripts read the real input folder; the committed snapshot is self-contained. Running it
 twice gives byte-identical files (fixed seed, fixed timestamps inside the xlsx/zip containers,
 sorted output), which the unit tests rely on through the sha256 recorded in the manifest.
 
@@ -24,7 +27,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import math
@@ -383,73 +385,10 @@ def build_populations(geo: RealGeo) -> list[SnapshotFile]:
 
 
 # --------------------------------------------------------------------------------------------------
-# 3. France Travail BMO via data.gouv.fr (real file + its dataset document)
+# 3. France Travail BMO via data.gouv.fr: scripts/snapshot_bmo.py (national workbook, called by main)
 # --------------------------------------------------------------------------------------------------
 
-BMO_DATASET_ID = "561fa564c751df4f2acdbb48"
-BMO_RESOURCE_ID = "54478315-aafd-4070-b8df-a5647297e0c0"
-BMO_FILE_URL = ("https://static.data.gouv.fr/resources/enquete-besoins-en-main-doeuvre-bmo/20250423-101500/"
-                "base_open_data_bmo_2025.xlsx")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def build_bmo(real_dir: Path) -> list[SnapshotFile]:
-    workbook = (real_dir / "bmo" / "Base_open_data_BMO_2025_antilles.xlsx").read_bytes()
-    dataset_url = f"https://www.data.gouv.fr/api/1/datasets/{BMO_DATASET_ID}/"
-    slug = "enquete-besoins-en-main-doeuvre-bmo"
-    resource_modified = "2025-04-23T10:15:00.000000+00:00"
-    document = {
-        "id": BMO_DATASET_ID,
-        "title": "Enquête Besoins en Main-d'Œuvre (BMO)",
-        "slug": slug,
-        "acronym": "BMO",
-        "description": ("L'enquête Besoins en Main-d'Œuvre (BMO) de France Travail mesure chaque année les "
-                        "intentions de recrutement des employeurs, par métier et par bassin d'emploi."),
-        "license": "fr-lo",
-        "frequency": "annual",
-        "created_at": "2015-10-15T09:00:00.000000+00:00",
-        "last_modified": resource_modified,
-        "last_update": resource_modified,
-        "page": f"https://www.data.gouv.fr/fr/datasets/{slug}/",
-        "uri": dataset_url,
-        "organization": {
-            "name": "France Travail",
-            "slug": "france-travail",
-            "page": "https://www.data.gouv.fr/fr/organizations/france-travail/",
-        },
-        "owner": None,
-        "private": False,
-        "archived": None,
-        "deleted": None,
-        "tags": ["besoins-en-main-d-oeuvre", "bmo", "emploi", "recrutement"],
-        "temporal_coverage": {"start": "2025-01-01", "end": "2025-12-31"},
-        "resources": [{
-            "id": BMO_RESOURCE_ID,
-            "title": "Base open data BMO 2025",
-            "description": "Base de données BMO 2025 : projets de recrutement par métier, bassin et département.",
-            "type": "main",
-            "filetype": "file",
-            "format": "xlsx",
-            "url": BMO_FILE_URL,
-            "latest": f"https://www.data.gouv.fr/api/1/datasets/r/{BMO_RESOURCE_ID}",
-            "filesize": len(workbook),
-            "mime": XLSX_MIME,
-            "checksum": {"type": "sha1", "value": hashlib.sha1(workbook).hexdigest()},
-            "created_at": resource_modified,
-            "last_modified": resource_modified,
-        }],
-    }
-    static_path = BMO_FILE_URL.removeprefix("https://")
-    return [
-        SnapshotFile(f"www.data.gouv.fr/api/1/datasets/{BMO_DATASET_ID}/index.json", dataset_url, "bmo",
-                     "derived-from-real",
-                     "data.gouv.fr API v1 dataset document of the BMO dataset (real ids and URLs); the resource's "
-                     "filesize and sha1 describe the bundled workbook", LICENCE_ETALAB, _json_bytes(document)),
-        SnapshotFile(static_path, BMO_FILE_URL, "bmo", "real",
-                     "France Travail BMO 2025 open-data workbook (sheets Description_des_variables and "
-                     "BMO_2025_open_data), data rows restricted to Guadeloupe (971) and Martinique (972); byte copy",
-                     "Licence Ouverte / Open Licence (fr-lo)", workbook),
-    ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -815,7 +754,7 @@ def manifest_entries(files: Sequence[SnapshotFile]) -> list[dict[str, Any]]:
 
 def build_all(real_dir: Path) -> list[SnapshotFile]:
     geo = load_geo(real_dir)
-    return [*build_cog(geo), *build_epci(geo), *build_populations(geo), *build_bmo(real_dir), *build_urssaf(geo)]
+    return [*build_cog(geo), *build_epci(geo), *build_populations(geo), *build_urssaf(geo)]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -834,6 +773,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{len(f.data):>10,}  {f.kind:<18} {f.path}")
     merge_manifest(out, manifest_entries(files), GENERATED_BY)
     print(f"wrote {len(files)} files and MANIFEST.json under {out}")
+    # the BMO national workbook has its own generator (and its own manifest entries and seed)
+    import snapshot_bmo
+
+    snapshot_bmo.write(real_dir, out)
 
 
 if __name__ == "__main__":

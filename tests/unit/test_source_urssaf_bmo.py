@@ -14,11 +14,12 @@ import duckdb
 import openpyxl
 import pytest
 
-from oref.config import Settings, Territory
+from oref.config import DEFAULT_COMPARISON, Settings, Territory
 from oref.errors import SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
-from oref.replay import ReplayServer
+from oref.quality.checks import CheckResult
+from oref.replay import Fault, ReplayServer
 from oref.sources.base import FetchContext, FetchResult, Source
 from oref.sources.bmo import BmoSource
 from oref.sources.urssaf import UrssafSource
@@ -30,14 +31,21 @@ URSSAF_CSV = (SNAPSHOT / "open.urssaf.fr" / "api" / "explore" / "v2.1" / "catalo
 BMO_DATASET = SNAPSHOT / "www.data.gouv.fr" / "api" / "1" / "datasets" / "561fa564c751df4f2acdbb48" / "index.json"
 
 
-def _settings(tmp_path: Path, server: ReplayServer, territory: str = "972", snapshot: Path = SNAPSHOT) -> Settings:
-    return Settings(territory=Territory.parse(territory), data_dir=tmp_path / "data", source_mode="snapshot",
-                    replay_url=server.base_url, snapshot_dir=snapshot, max_retries=0, backoff_base=0.01)
+def _settings(tmp_path: Path, server: ReplayServer, territory: str = "972", snapshot: Path = SNAPSHOT,
+              comparison: tuple[str, ...] = DEFAULT_COMPARISON) -> Settings:
+    return Settings(territory=Territory.parse(territory), comparison_departements=comparison,
+                    data_dir=tmp_path / "data", source_mode="snapshot", replay_url=server.base_url,
+                    snapshot_dir=snapshot, max_retries=0, backoff_base=0.01)
 
 
-def _fetch(settings: Settings, source: Source) -> FetchResult:
+def _fetch(settings: Settings, source: Source, checks: list[CheckResult] | None = None) -> FetchResult:
     with HttpClient(settings) as http:
-        return source.fetch(FetchContext(settings, http, LandingZone(settings), "run-1"))
+        ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+        try:
+            return source.fetch(ctx)
+        finally:
+            if checks is not None:
+                checks.extend(ctx.checks)
 
 
 def _load(settings: Settings, source: Source) -> duckdb.DuckDBPyConnection:
@@ -56,29 +64,79 @@ def _expected_urssaf(department: str, year: str) -> tuple[int, int, int]:
     return len(rows), est, blanks
 
 
-@pytest.mark.parametrize("territory", ["972", "971"])
-def test_urssaf_export_is_filtered_melted_and_keeps_blanks_null(tmp_path: Path, territory: str) -> None:
+@pytest.mark.parametrize(("territory", "peer"), [("972", "971"), ("971", "972")])
+def test_urssaf_export_lands_the_territory_and_its_peers_melted_with_blanks_null(
+        tmp_path: Path, territory: str, peer: str) -> None:
+    checks: list[CheckResult] = []
     with ReplayServer(SNAPSHOT) as server:
         settings = _settings(tmp_path, server, territory)
-        result = _fetch(settings, UrssafSource())
+        result = _fetch(settings, UrssafSource(), checks)
         assert result.status == "landed"
         con = _load(settings, UrssafSource())
-    rows, establishments, blank_headcount = _expected_urssaf(territory, "2025")
-    assert result.rows == rows
+    own, peer_rows = _expected_urssaf(territory, "2025"), _expected_urssaf(peer, "2025")
+    assert result.rows == own[0] + peer_rows[0]
+    assert result.files[0].endswith(f"commune_ape_{territory}+{peer}-973-974-976.csv")
+    # one export for the whole scope, territory first
+    request = json.loads(Path(result.files[0] + ".manifest.json").read_text("utf-8"))["request"]
+    assert f'where=code_departement in ("{territory}", "{peer}", "973", "974", "976")' in request
     # 20 yearly columns per wide row: 2006..2025
-    assert con.execute("select count(*) from raw.urssaf_establishments").fetchone()[0] == rows * 20
-    got = con.execute("select sum(establishments), count(*) filter (where headcount is null) "
-                      "from raw.urssaf_establishments where year = 2025").fetchone()
-    assert got == (establishments, blank_headcount)
-    assert blank_headcount > 0  # blanks exist and were not turned into 0
-    assert con.execute("select count(distinct code_departement) from raw.urssaf_establishments").fetchone()[0] == 1
+    by_dep = dict(con.execute("select code_departement, count(*) from raw.urssaf_establishments group by 1"
+                              ).fetchall())
+    assert by_dep == {territory: own[0] * 20, peer: peer_rows[0] * 20}
+    for department, (_, establishments, blank_headcount) in ((territory, own), (peer, peer_rows)):
+        got = con.execute("select sum(establishments), count(*) filter (where headcount is null) "
+                          "from raw.urssaf_establishments where year = 2025 and code_departement = ?",
+                          [department]).fetchone()
+        assert got == (establishments, blank_headcount)
+        assert blank_headcount > 0  # blanks exist and were not turned into 0
+    # the snapshot has no row for the other DROM: a warning naming them, not an error
+    coverage = [c for c in checks if c.check_name == "comparison_departements_present"]
+    assert [(c.severity, c.status, c.observed) for c in coverage] == [("warn", "fail", "973,974,976")]
+    assert "no commune x APE rows for comparison département(s) 973, 974, 976" in coverage[0].message
 
 
-def test_urssaf_region_filter_uses_code_region(tmp_path: Path) -> None:
+def test_urssaf_without_comparison_lands_the_territory_only(tmp_path: Path) -> None:
+    checks: list[CheckResult] = []
+    with ReplayServer(SNAPSHOT) as server:
+        settings = _settings(tmp_path, server, "972", comparison=Settings.from_env(
+            {"OREF_COMPARISON": "none"}).comparison_departements)
+        result = _fetch(settings, UrssafSource(), checks)
+        con = _load(settings, UrssafSource())
+    assert result.rows == _expected_urssaf("972", "2025")[0]
+    assert result.files[0].endswith("commune_ape_972.csv")
+    assert con.execute("select distinct code_departement from raw.urssaf_establishments").fetchall() == [("972",)]
+    coverage = [c for c in checks if c.check_name == "comparison_departements_present"]
+    assert [(c.severity, c.status) for c in coverage] == [("warn", "pass")]
+
+
+def test_urssaf_region_territory_filters_on_its_departements(tmp_path: Path) -> None:
     with ReplayServer(SNAPSHOT) as server:
         settings = _settings(tmp_path, server, "reg:02")
         result = _fetch(settings, UrssafSource())
-    assert result.rows == _expected_urssaf("972", "2025")[0]
+    assert result.rows == _expected_urssaf("972", "2025")[0] + _expected_urssaf("971", "2025")[0]
+    assert result.files[0].endswith("commune_ape_reg02+971-973-974-976.csv")
+
+
+def test_urssaf_territory_without_rows_fails_but_peers_without_rows_only_warn(tmp_path: Path) -> None:
+    # Mayotte configured: the export holds its peers 971 and 972, not Mayotte itself
+    with ReplayServer(SNAPSHOT) as server, pytest.raises(SourceError) as info:
+        _fetch(_settings(tmp_path, server, "976"), UrssafSource())
+    assert str(info.value).startswith("source 'urssaf': the export has no rows for 976 | file: ")
+    assert not (tmp_path / "data" / "landing" / "urssaf").exists()
+
+
+def test_urssaf_row_outside_the_scope_is_refused(tmp_path: Path) -> None:
+    lines = URSSAF_CSV.read_text("utf-8").splitlines()
+    header = lines[0].split(";")
+    cells = next(line.split(";") for line in lines[1:] if line.split(";")[header.index("code_departement")] == "972")
+    cells[header.index("code_departement")] = "75"
+    body = "\n".join([lines[0], ";".join(cells)]).encode("utf-8") + b"\n"
+    served = "/" + str(URSSAF_CSV.relative_to(SNAPSHOT))
+    with ReplayServer(SNAPSHOT, faults={served: [Fault(200, body=body)]}) as server, \
+            pytest.raises(SourceError) as info:
+        _fetch(_settings(tmp_path, server), UrssafSource())
+    assert "row outside the requested départements 972, 971, 973, 974, 976" in str(info.value)
+    assert info.value.column == "code_departement" and info.value.value == "75"
 
 
 def test_urssaf_negative_count_is_refused_naming_column_and_value(tmp_path: Path) -> None:
@@ -135,7 +193,7 @@ def test_bmo_lands_every_listed_year_zipped_or_not(tmp_path: Path) -> None:
         settings = _settings(tmp_path, server, snapshot=snapshot)
         result = _fetch(settings, BmoSource())
         con = _load(settings, BmoSource())
-    assert result.status == "landed" and result.rows == 941 + 2
+    assert result.status == "landed" and result.rows == 52_776 + 2  # the national 2025 workbook + the 2019 one
     by_year = dict(con.execute("select survey_year, nomenclature_version || '/' || basin_column "
                                "from raw.france_travail_bmo group by all").fetchall())
     assert by_year == {2019: "FAP2009/BE19", 2025: "FAP2021/BE25"}

@@ -1,0 +1,184 @@
+"""The bundled BMO workbook has the national shape (~50,000 rows) and the source handles it.
+
+The workbook is fetched from the replay server on loopback and loaded into DuckDB through the real
+source code (``BmoSource.fetch`` then ``BmoSource.load``); every expected number is computed
+independently from the workbook with openpyxl, except the real Antilles figures, which are the
+published ones (972: 61 digital projects with 4 secret cells, 13,013 in all; 971: 36 with 4).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pandas as pd
+import pytest
+
+from oref.config import Settings, Territory
+from oref.http import HttpClient
+from oref.landing import LandingZone
+from oref.quality.checks import CheckResult
+from oref.replay import ReplayServer
+from oref.sources.base import FetchContext, FetchResult
+from oref.sources.bmo import BmoSource
+from oref.sources.xlsx_stream import iter_rows
+
+REPO = Path(__file__).resolve().parents[2]
+SNAPSHOT = REPO / "data" / "snapshot"
+WORKBOOK_PATH = ("static.data.gouv.fr/resources/enquete-besoins-en-main-doeuvre-bmo/20250423-101500/"
+                 "base_open_data_bmo_2025.xlsx")
+WORKBOOK = SNAPSHOT / WORKBOOK_PATH
+COG = SNAPSHOT / "www.insee.fr" / "fr" / "statistiques" / "fichier" / "8377162"
+DIGITAL = ("M1X80", "M1X81", "M2X90", "M2X91", "M2X92", "M2X93")
+HEADER = ("annee", "Code métier BMO", "Nom métier BMO", "Famille_met", "Lbl_fam_met", "REG", "NOM_REG", "Dept",
+          "NomDept", "BE25", "NOMBE25", "met", "xmet", "smet")
+
+
+def _trimmed(row: tuple[object, ...]) -> tuple[object, ...]:
+    values = list(row)
+    while values and values[-1] is None:
+        values.pop()
+    return tuple(values)
+
+
+@pytest.fixture(scope="module")
+def sheets() -> dict[str, list[tuple[object, ...]]]:
+    """Every row of both sheets, read by openpyxl (the independent reader)."""
+    book = openpyxl.load_workbook(WORKBOOK, read_only=True, data_only=True)
+    try:
+        return {name: [_trimmed(tuple(r)) for r in book[name].iter_rows(values_only=True)] for name in book.sheetnames}
+    finally:
+        book.close()
+
+
+@pytest.fixture(scope="module")
+def rows(sheets: dict[str, list[tuple[object, ...]]]) -> list[tuple[object, ...]]:
+    data = sheets["BMO_2025_open_data"]
+    assert data[0] == HEADER
+    return [r for r in data[1:] if r]
+
+
+@dataclass
+class Landed:
+    result: FetchResult
+    checks: list[CheckResult]
+    con: duckdb.DuckDBPyConnection
+
+
+@pytest.fixture(scope="module")
+def landed(tmp_path_factory: pytest.TempPathFactory) -> Landed:
+    tmp = tmp_path_factory.mktemp("bmo_national")
+    with ReplayServer(SNAPSHOT) as server:
+        settings = Settings(territory=Territory.parse("972"), data_dir=tmp / "data", source_mode="snapshot",
+                            replay_url=server.base_url, snapshot_dir=SNAPSHOT, max_retries=0, backoff_base=0.01)
+        with HttpClient(settings) as http:
+            ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
+            result = BmoSource().fetch(ctx)
+    con = duckdb.connect()
+    con.execute("create schema raw")
+
+    class NoDataFrame(pd.DataFrame):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("the BMO load must not build a pandas DataFrame of the sheet")
+
+    # the load streams the sheet into DuckDB: building any DataFrame on the way fails the test
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pd, "DataFrame", NoDataFrame)
+        BmoSource().load(con, settings, LandingZone(settings), "run-1")
+    return Landed(result, ctx.checks, con)
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> tuple[object, ...]:
+    row = con.execute(sql, params or []).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_every_row_of_the_workbook_is_loaded(landed: Landed, rows: list[tuple[object, ...]]) -> None:
+    assert 45_000 <= len(rows) <= 55_000  # the real national 2025 workbook has 50,076 rows
+    assert landed.result.status == "landed" and landed.result.rows == len(rows)
+    assert _one(landed.con, "select count(*) from raw.france_travail_bmo") == (len(rows),)
+    # every cell arrives as the workbook's text, stripped (a real label ends with a no-break space):
+    # the whole table equals openpyxl's reading
+    expected = Counter(tuple("" if v is None else str(v).strip() for v in r) for r in rows)
+    loaded = Counter(tuple("" if v is None else v for v in r) for r in landed.con.execute(
+        "select survey_year::varchar, occupation_code, occupation_label, family_code, family_label, region_code, "
+        "region_name, department_code, department_name, basin_code, basin_name, met, xmet, smet "
+        "from raw.france_travail_bmo").fetchall())
+    assert loaded == expected
+
+
+def test_national_totals_match_an_independent_count(landed: Landed, rows: list[tuple[object, ...]]) -> None:
+    visible = [int(str(r[11])) for r in rows if r[11] != "*"]
+    secret = sum(1 for r in rows if r[11] == "*")
+    assert _one(landed.con, "select sum(try_cast(met as integer)), count(*) filter (where met = '*'), "
+                "count(*) filter (where met <> '*' and try_cast(met as integer) is null) "
+                "from raw.france_travail_bmo") == (sum(visible), secret, 0)
+    # about the real share of secret cells (Antilles rows: 22 % of met, 47 % of xmet, 72 % of smet)
+    for column, low, high in ((11, 0.15, 0.30), (12, 0.35, 0.60), (13, 0.60, 0.85)):
+        share = sum(1 for r in rows if r[column] == "*") / len(rows)
+        assert low <= share <= high, (HEADER[column], share)
+
+
+@pytest.mark.parametrize(("department", "digital", "suppressed", "total"),
+                         [("972", 61, 4, 13013), ("971", 36, 4, None)])
+def test_real_antilles_figures_survive(landed: Landed, department: str, digital: int, suppressed: int,
+                                       total: int | None) -> None:
+    marks = ", ".join("?" for _ in DIGITAL)
+    assert _one(landed.con, "select sum(try_cast(met as integer)), count(*) filter (where met = '*') "
+                "from raw.france_travail_bmo "
+                f"where department_code = ? and occupation_code in ({marks})",
+                [department, *DIGITAL]) == (digital, suppressed)
+    if total is not None:
+        assert _one(landed.con, "select sum(try_cast(met as integer)) from raw.france_travail_bmo "
+                    "where department_code = ?", [department]) == (total,)
+
+
+def test_every_cog_departement_has_bassins_with_the_cog_names(landed: Landed) -> None:
+    with (COG / "v_departement_2025.csv").open(encoding="utf-8") as stream:
+        departements = {d["DEP"]: (d["REG"], d["LIBELLE"]) for d in csv.DictReader(stream)}
+    with (COG / "v_region_2025.csv").open(encoding="utf-8") as stream:
+        regions = {r["REG"]: r["LIBELLE"] for r in csv.DictReader(stream)}
+    found = landed.con.execute("select distinct department_code, region_code, department_name, region_name "
+                               "from raw.france_travail_bmo").fetchall()
+    assert {d for d, *_ in found} == set(departements)  # 101, with 2A, 2B and 976
+    assert all(departements[d] == (reg, name) and regions[reg] == reg_name for d, reg, name, reg_name in found)
+    per_department = dict(landed.con.execute(
+        "select department_code, count(*) from raw.france_travail_bmo group by 1").fetchall())
+    assert min(per_department[d] for d in ("2A", "2B", "976", "973", "974")) >= 100
+    # a bassin code belongs to one département, and is unique nationally
+    assert _one(landed.con, "select count(*) from (select basin_code from raw.france_travail_bmo "
+                "group by basin_code having count(distinct department_code) > 1)") == (0,)
+    assert _one(landed.con, "select count(*) from (select survey_year, basin_code, occupation_code "
+                "from raw.france_travail_bmo group by all having count(*) > 1)") == (0,)
+    assert set(landed.con.execute("select distinct basin_code from raw.france_travail_bmo "
+                                  "where department_code = '972'").fetchall()) == {("201",), ("202",), ("203",),
+                                                                                    ("204",)}
+
+
+def test_the_landing_suite_passed_on_the_whole_file(landed: Landed) -> None:
+    gx = [c for c in landed.checks if c.engine == "gx"]
+    assert len(gx) == 21 and all(c.status == "pass" for c in gx)
+    assert not [c for c in landed.checks if c.blocking]
+
+
+def test_the_stream_reader_agrees_with_openpyxl(sheets: dict[str, list[tuple[object, ...]]]) -> None:
+    for name, expected in sheets.items():
+        assert [_trimmed(r) for r in iter_rows(WORKBOOK, name)] == expected, name
+
+
+def test_manifest_says_which_rows_are_real_and_which_synthetic() -> None:
+    manifest = json.loads((SNAPSHOT / "MANIFEST.json").read_text("utf-8"))
+    entry = next(e for e in manifest["files"] if e["path"] == WORKBOOK_PATH)
+    data = WORKBOOK.read_bytes()
+    assert (entry["sha256"], entry["bytes"]) == (hashlib.sha256(data).hexdigest(), len(data))
+    assert (entry["kind"], entry["generated_by"], entry["seed"]) == ("derived-from-real", "scripts/snapshot_bmo.py",
+                                                                     2025)
+    assert "REAL rows" in entry["description"] and "(971) and Martinique (972)" in entry["description"]
+    assert "SYNTHETIC rows" in entry["description"] and "seed 2025" in entry["description"]
