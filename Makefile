@@ -10,7 +10,7 @@ export OREF_DATA_DIR ?= $(CURDIR)/data
 # never let uv pick a different interpreter than the locked one
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install run test test-services lint up fetch status clean
+.PHONY: help install run test test-services lint up fetch status clean docs
 
 help:
 	@echo "make run            fetch the bundled snapshot over HTTP (loopback), build, test, publish, import dashboards"
@@ -19,6 +19,7 @@ help:
 	@echo "make test-services  the tests that use the machine's PostgreSQL and Redis"
 	@echo "make up             Airflow (standalone) and Superset on localhost"
 	@echo "make status         what is published and what has landed"
+	@echo "make docs           regenerate docs/indicators.md from the indicator catalogue seeds"
 
 $(UV):
 	python3 -m pip install --quiet --user uv
@@ -46,6 +47,9 @@ fetch: install
 
 status: install
 	$(OREF) status
+
+docs: .venv/.installed
+	$(PY) scripts/gen_indicators_doc.py
 
 lint: .venv/.installed
 	.venv/bin/ruff check src dags tests scripts superset/superset_config.py

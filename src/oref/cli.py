@@ -55,6 +55,10 @@ def _print_summary(summary: object) -> None:
             _say(f"  previous kept: {summary.published.previous}")
     else:
         _say("  published: nothing (the warehouse is unchanged)")
+    if summary.open_data:
+        _say(f"  open data: {summary.open_data}")
+    if summary.docs:
+        _say(f"  dbt docs: {summary.docs}/index.html")
     if summary.error:
         _say(f"  error: {summary.error}")
 
@@ -101,7 +105,39 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     result = publish(settings, build_path)
     _say(f"published {build_path.name} -> {result.path}")
+    return _export(settings, _build_run_id(build_path))
+
+
+def _build_run_id(build_path: Path) -> str | None:
+    """``builds/<run id>/oref.duckdb`` -> the run id (else the published warehouse's last run decides)."""
+    return build_path.parent.name if build_path.name == "oref.duckdb" and build_path.parent.name else None
+
+
+def _export(settings: Settings, run_id: str | None) -> int:
+    """Copy the run's dbt docs and export the open data of the published warehouse."""
+    import duckdb
+
+    from oref.opendata import after_publish
+
+    if run_id is None:
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        try:
+            row = con.execute("select run_id from quality.runs order by finished_at desc limit 1").fetchone()
+        finally:
+            con.close()
+        if not row:
+            _say("the published warehouse records no run (quality.runs): nothing to export")
+            return 1
+        run_id = str(row[0])
+    after_publish(settings, run_id, _say)
     return 0
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.warehouse_path.exists():
+        _say(f"no published warehouse at {settings.warehouse_path}: run `oref run` first")
+        return 1
+    return _export(settings, args.run_id)
 
 
 def cmd_rollback(settings: Settings, args: argparse.Namespace) -> int:
@@ -152,7 +188,7 @@ def cmd_superset_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _latest_build(settings: Settings) -> Path | None:
-    builds = sorted(settings.build_dir.glob("oref-*.duckdb"), key=lambda p: p.stat().st_mtime)
+    builds = sorted(settings.build_dir.glob("*/oref.duckdb"), key=lambda p: p.stat().st_mtime)
     return builds[-1] if builds else None
 
 
@@ -181,6 +217,11 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         }
     else:
         status["warehouse"] = None
+    from oref.opendata import docs_dir, latest, opendata_dir
+
+    for key, root in (("open_data", opendata_dir(settings)), ("docs", docs_dir(settings))):
+        run = latest(root)
+        status[key] = str(root / run) if run else None
     landing = LandingZone(settings)
     status["sources"] = {
         name: [{"file": f.name, "vintage": f.vintage, "data_vintage": f.data_vintage, "rows": f.manifest.get("rows"),
@@ -196,6 +237,8 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         _say(f"  {w['indicators']} indicators, {w['indicator_rows']} rows; last run: {w['last_run']}")
     else:
         _say(f"warehouse: not published yet ({wh})")
+    _say(f"open data: {status['open_data'] or 'none exported yet'}")
+    _say(f"dbt docs:  {status['docs'] or 'none published yet'}")
     for name, files in status["sources"].items():  # type: ignore[union-attr]
         if not files:
             _say(f"  {name:<8} nothing landed")
@@ -257,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="atomically publish a build (default: the latest)")
     p.add_argument("build", nargs="?")
     p.set_defaults(func=cmd_publish)
+    p = sub.add_parser("export", help="(re)write the open-data package and the dbt docs of the published warehouse")
+    p.add_argument("run_id", nargs="?", help="default: the run that built the published warehouse")
+    p.set_defaults(func=cmd_export)
     p = sub.add_parser("rollback", help="restore the previously published warehouse")
     p.set_defaults(func=cmd_rollback)
     p = sub.add_parser("superset-import", help="(re)import the Superset dashboards on the published warehouse")

@@ -25,6 +25,7 @@ from oref.config import Settings
 from oref.errors import OrefError, QualityGateError, SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
+from oref.opendata import after_publish
 from oref.publish import PublishResult
 from oref.publish import publish as publish_build
 from oref.quality.checks import CheckResult, load_checks, save_checks
@@ -60,6 +61,8 @@ class RunSummary:
     fetches: list[FetchResult] = field(default_factory=list)
     build: BuildResult | None = None
     published: PublishResult | None = None
+    open_data: str | None = None  # data/opendata/<run_id>/ (oref.opendata)
+    docs: str | None = None  # data/docs/<run_id>/ (dbt docs of the run)
     error: str | None = None
     finished_at: str | None = None
 
@@ -120,8 +123,9 @@ def _dbt_executable() -> str:
 _DBT_PROGRESS = re.compile(r"(\d+ of \d+) (OK|PASS|FAIL|ERROR|WARN|SKIP)\s+(.*?)(?:\s\.{2,}|\s*\[|$)")
 
 
-def dbt_vars(settings: Settings, run_id: str) -> dict[str, str]:
-    return {"territory_kind": settings.territory.kind, "territory_code": settings.territory.code, "run_id": run_id}
+def dbt_vars(settings: Settings, run_id: str) -> dict[str, object]:
+    return {"territory_kind": settings.territory.kind, "territory_code": settings.territory.code, "run_id": run_id,
+            "comparison_departements": list(settings.comparison_departements)}
 
 
 def run_dbt(settings: Settings, build_path: Path, run_id: str, args: list[str],
@@ -157,6 +161,25 @@ def run_dbt(settings: Settings, build_path: Path, run_id: str, args: list[str],
     if code == 1 and not (target / "run_results.json").exists():
         raise OrefError("dbt failed before running anything:\n" + "\n".join(tail))
     return code, target
+
+
+def generate_docs(settings: Settings, build_path: Path, run_id: str, progress: Progress = print) -> Path:
+    """``dbt docs generate --static`` into the run's target (index.html, static_index.html, catalog.json).
+
+    dbt rewrites run_results.json with the compile results: the build's one is put back, since the
+    quality checks and the run's record read it.
+    """
+    target = settings.runs_dir / run_id / "dbt_target"
+    results = target / "run_results.json"
+    kept = results.read_bytes() if results.exists() else None
+    try:
+        code, target = run_dbt(settings, build_path, run_id, ["docs", "generate", "--static"], progress)
+    finally:
+        if kept is not None:
+            results.write_bytes(kept)
+    if code != 0 or not (target / "catalog.json").exists():
+        raise OrefError(f"dbt docs generate failed (exit {code}); see {settings.runs_dir / run_id / 'dbt_logs'}")
+    return target
 
 
 def dbt_check_results(target: Path) -> list[CheckResult]:
@@ -259,8 +282,10 @@ def build(settings: Settings, run_id: str, progress: Progress = print,
     ``warehouse/builds/`` for debugging; nothing is published).
     """
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    settings.build_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.build_dir / f"oref-{run_id}.duckdb"
+    # builds/<run>/oref.duckdb: DuckDB names a file's catalog after its stem, and dbt's views refer to
+    # it ("oref".raw.x); the build must carry the published name or staging views break once published
+    path = settings.build_dir / run_id / "oref.duckdb"
+    path.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (path, Path(f"{path}.wal")):
         leftover.unlink(missing_ok=True)
     result = BuildResult(str(path), run_id)
@@ -296,6 +321,8 @@ def build(settings: Settings, run_id: str, progress: Progress = print,
             f"{len(result.failures)} error-level check(s) failed; not publishing:\n  "
             + "\n  ".join(result.failures[:20])
         )
+    progress("[dbt] docs generate ...")
+    generate_docs(settings, path, run_id, progress)
     return result
 
 
@@ -345,6 +372,10 @@ def run(settings: Settings, run_id: str | None = None, progress: Progress = prin
         summary.build = build(settings, run_id, progress, summary.fetches)
         progress("[publish] atomic swap ...")
         summary.published = publish(settings, summary.build.path)
+        # the warehouse is published from here on: a failed export fails the run, not the publish
+        exported = after_publish(settings, run_id, progress)
+        summary.docs = exported.docs
+        summary.open_data = exported.open_data.path if exported.open_data else None
     except OrefError as exc:
         summary.error = str(exc)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")

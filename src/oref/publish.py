@@ -8,6 +8,7 @@ as ``oref.previous.duckdb`` for ``oref rollback``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -85,6 +86,9 @@ def publish(settings: Settings, build_path: Path | str) -> PublishResult:
     _fsync(build)
     os.replace(build, target)
     _fsync(target.parent)
+    if build.parent != settings.build_dir:  # builds/<run>/ is empty now
+        with contextlib.suppress(OSError):
+            build.parent.rmdir()
     return PublishResult(str(target), str(previous) if previous else None, target.stat().st_size)
 
 

@@ -1,0 +1,368 @@
+"""The open-data package of a publish: CSV + Parquet + a datapackage.json that frictionless validates."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import frictionless
+import pytest
+from oref_testing import OrefRun
+
+from oref.config import Settings
+from oref.opendata import (
+    OpenDataError,
+    after_publish,
+    export_open_data,
+    field_type,
+    latest,
+    publish_dbt_docs,
+)
+
+RUN_ID = "20250601T050000Z-ab12"
+
+INDICATOR_ROWS = [
+    # indicator_code, label, territory_code, level, name, period, value, num, den, suppressed, unit, vintage
+    ("bmo_digital_recruitment_projects", "Projets de recrutement dans les métiers du numérique", "972",
+     "departement", "Martinique", "2025", 61.0, None, None, 4, "projets", "2025"),
+    ("bmo_digital_recruitment_projects", "Projets de recrutement dans les métiers du numérique", "201",
+     "bassin_bmo", "MARTINIQUE CENTRE", "2025", 35.0, None, None, 1, "projets", "2025"),
+    # every digital cell of the bassin is secret: the value is unknown, not 0
+    ("bmo_digital_recruitment_projects", "Projets de recrutement dans les métiers du numérique", "203",
+     "bassin_bmo", "MARTINIQUE SUD", "2025", None, None, None, 2, "projets", "2025"),
+    ("bmo_digital_difficult_share", "Part des projets de recrutement numériques jugés difficiles", "972",
+     "departement", "Martinique", "2025", 0.6136363636363636, 27.0, 44.0, 2, "part", "2025"),
+    ("urssaf_digital_headcount", "Effectifs salariés du numérique", "97213", "commune", "Le Lamentin", "2024",
+     412.0, None, None, 0, "salariés", "2024"),
+    ("urssaf_digital_headcount", "Effectifs salariés du numérique", "97222", "commune", "Le François", "2024",
+     None, None, None, 1, "salariés", None),
+    ("urssaf_digital_headcount", "Effectifs salariés du numérique", "97227", "commune", "Rivière-Salée", "2024",
+     18.0, None, None, 0, "salariés", "2024"),
+    # the same territory code at two levels: région 02 of the DROM and (elsewhere) a département 02
+    ("urssaf_digital_headcount", "Effectifs salariés du numérique", "02", "region", "Martinique", "2024",
+     3120.0, None, None, 3, "salariés", "2024"),
+    ("urssaf_digital_headcount", "Effectifs salariés du numérique", "02", "departement", "Aisne", "2024",
+     1975.0, None, None, 0, "salariés", "2024"),
+]
+
+SOURCES = [
+    ("bmo", "France Travail — enquête « Besoins en main-d'œuvre » (BMO)", "France Travail", "etalab-2.0",
+     "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+     "https://www.data.gouv.fr/fr/datasets/enquete-besoins-en-main-doeuvre-bmo/", "2025", "2025-05-30 08:00:00"),
+    ("urssaf", "Urssaf — établissements employeurs et effectifs salariés, par commune et APE", "Urssaf", "ODbL-1.0",
+     "https://opendatacommons.org/licenses/odbl/1-0/", "https://open.urssaf.fr/", "2024", "2025-05-30 08:00:05"),
+]
+
+
+def _warehouse(path: Path, *, sources: list[tuple[object, ...]] = SOURCES, scorecard: bool = True,
+               indicators: bool = True, run_id: str = RUN_ID) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema marts; create schema quality")
+        if indicators:
+            con.execute("""create table marts.mart_indicators (
+                indicator_code varchar not null, indicator_label varchar not null, territory_code varchar not null,
+                territory_level varchar not null, territory_name varchar not null, period varchar not null,
+                value double, numerator double, denominator double, suppressed_count integer not null,
+                unit varchar not null, source_vintage varchar)""")
+            con.executemany("insert into marts.mart_indicators values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            INDICATOR_ROWS)
+        if scorecard:
+            con.execute("""create table marts.mart_preconisation_scorecard (
+                preconisation_code integer, preconisation_title varchar, indicator_code varchar,
+                territory_level varchar, territory_code varchar, latest_period varchar, latest_value double,
+                previous_value double,
+                trend varchar, target_value double, status varchar, is_on_track boolean, latest_date date,
+                computed_at timestamp, domains varchar[])""")
+            con.execute("""insert into marts.mart_preconisation_scorecard values
+                (4, 'Renforcer le socle de formation', 'bmo_digital_recruitment_projects', 'departement', '972',
+                 '2025', 61, 54,
+                 'hausse', null, 'à suivre', true, date '2025-04-15', timestamp '2025-06-01 05:12:30',
+                 ['fibre', 'réseaux']),
+                (3, 'Rôle moteur des collectivités', 'arcep_ftth_coverage', 'departement', '972', '2025-T4',
+                 0.6847, null,
+                 null, 1, 'sous l''objectif, « en retard »', false, null, timestamp '2025-06-01 05:12:30.25', [])""")
+        con.execute("""create table marts.dim_source (source_code varchar, title_fr varchar, publisher varchar,
+            licence_code varchar, licence_url varchar, homepage_url varchar, source_vintage varchar,
+            fetched_at timestamp)""")
+        con.executemany("insert into marts.dim_source values (?, ?, ?, ?, ?, ?, ?, ?)", sources)
+        con.execute("create table quality.runs (run_id varchar, started_at timestamp, finished_at timestamp)")
+        con.execute("insert into quality.runs values ('20250501T050000Z-0000', '2025-05-01 05:00:00', "
+                    "'2025-05-01 05:20:00'), (?, '2025-06-01 05:00:00', '2025-06-01 05:21:07')", [run_id])
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    s = Settings(data_dir=tmp_path / "data")
+    s.warehouse_dir.mkdir(parents=True)
+    _warehouse(s.warehouse_path)
+    return s
+
+
+def _report_errors(report: frictionless.Report) -> str:
+    return "\n".join(f"{t}: {n}" for t, n in report.flatten(["type", "note"]))
+
+
+def test_package_validates_and_matches_the_warehouse(settings: Settings) -> None:
+    package = export_open_data(settings, RUN_ID)
+    out = settings.data_dir / "opendata" / RUN_ID
+    assert Path(package.path) == out
+    assert sorted(p.name for p in out.iterdir()) == [
+        "datapackage.json", "indicateurs.csv", "indicateurs.parquet",
+        "tableau_de_bord_preconisations.csv", "tableau_de_bord_preconisations.parquet"]
+    assert (settings.data_dir / "opendata" / "LATEST").read_text("utf-8") == RUN_ID + "\n"
+    assert latest(settings.data_dir / "opendata") == RUN_ID
+    assert [p.name for p in (settings.data_dir / "opendata").iterdir() if p.name.startswith(".")] == []
+
+    report = frictionless.validate(package.descriptor)
+    assert report.valid, _report_errors(report)
+
+    descriptor = json.loads(Path(package.descriptor).read_text("utf-8"))
+    resources = {r["name"]: r for r in descriptor["resources"]}
+    ind = resources["indicateurs"]
+    assert ind["schema"]["primaryKey"] == ["indicator_code", "territory_level", "territory_code", "period"]
+    types = {f["name"]: f["type"] for f in ind["schema"]["fields"]}
+    assert types == {"indicator_code": "string", "indicator_label": "string", "territory_code": "string",
+                     "territory_level": "string", "territory_name": "string", "period": "string",
+                     "value": "number", "numerator": "number", "denominator": "number",
+                     "suppressed_count": "integer", "unit": "string", "source_vintage": "string"}
+    required = {f["name"] for f in ind["schema"]["fields"] if f.get("constraints", {}).get("required")}
+    assert "value" not in required and {"suppressed_count", "territory_code"} <= required
+    assert all(f.get("description") for f in ind["schema"]["fields"])  # French fallback descriptions
+    for r in descriptor["resources"]:
+        data = (out / r["path"]).read_bytes()
+        assert r["bytes"] == len(data)
+        assert r["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+    assert ind["encoding"] == "utf-8" and ind["mediatype"] == "text/csv" and ind["rows"] == len(INDICATOR_ROWS)
+    assert resources["indicateurs_parquet"]["format"] == "parquet"
+
+    score = {f["name"]: f["type"] for f in resources["tableau_de_bord_preconisations"]["schema"]["fields"]}
+    assert (score["preconisation_code"], score["latest_value"], score["is_on_track"], score["latest_date"],
+            score["computed_at"], score["domains"]) == ("integer", "number", "boolean", "date", "datetime", "array")
+
+    # the Parquet files hold the warehouse's rows and values
+    con = duckdb.connect()
+    try:
+        rows = con.execute(f"select count(*) from '{out / 'indicateurs.parquet'}'").fetchone()
+        assert rows == (len(INDICATOR_ROWS),)
+        value = con.execute(f"select value, suppressed_count from '{out / 'indicateurs.parquet'}' "
+                            "where territory_code = '972' and indicator_code = 'bmo_digital_difficult_share'"
+                            ).fetchone()
+        assert value == (0.6136363636363636, 2)
+        secret = con.execute(f"select value from '{out / 'indicateurs.parquet'}' where territory_code = '203'"
+                             ).fetchone()
+        assert secret == (None,)
+        assert con.execute(f"select count(*) from '{out / 'tableau_de_bord_preconisations.parquet'}'"
+                           ).fetchone() == (2,)
+    finally:
+        con.close()
+
+    # the CSV: UTF-8, '.' decimals, NULL as an empty cell (never 0), a deterministic order by the key
+    with (out / "indicateurs.csv").open(encoding="utf-8", newline="") as handle:
+        csv_rows = list(csv.DictReader(handle))
+    assert len(csv_rows) == len(INDICATOR_ROWS)
+    keys = [(r["indicator_code"], r["territory_level"], r["territory_code"], r["period"]) for r in csv_rows]
+    assert keys == sorted(keys)
+    by_code = {(r["indicator_code"], r["territory_level"], r["territory_code"]): r for r in csv_rows}
+    assert by_code[("bmo_digital_recruitment_projects", "bassin_bmo", "203")]["value"] == ""
+    assert by_code[("bmo_digital_difficult_share", "departement", "972")]["value"] == "0.6136363636363636"
+    assert by_code[("urssaf_digital_headcount", "commune", "97227")]["territory_name"] == "Rivière-Salée"
+    assert by_code[("urssaf_digital_headcount", "commune", "97222")]["source_vintage"] == ""
+    with (out / "tableau_de_bord_preconisations.csv").open(encoding="utf-8", newline="") as handle:
+        score_rows = list(csv.DictReader(handle))
+    # sorted by its key (indicator_code, territory_level, territory_code)
+    assert [r["indicator_code"] for r in score_rows] == ["arcep_ftth_coverage", "bmo_digital_recruitment_projects"]
+    assert [r["computed_at"] for r in score_rows] == ["2025-06-01T05:12:30.250000", "2025-06-01T05:12:30"]
+    assert score_rows[0]["status"] == "sous l'objectif, « en retard »"
+    assert score_rows[0]["previous_value"] == "" and score_rows[0]["is_on_track"] == "false"
+    assert json.loads(score_rows[1]["domains"]) == ["fibre", "réseaux"]
+    assert resources["tableau_de_bord_preconisations"]["schema"]["primaryKey"] == [
+        "indicator_code", "territory_level", "territory_code"]
+
+    # package metadata: French title, sources with their licences and vintages, ODbL because of URSSAF
+    assert descriptor["licenses"][0]["name"] == "ODbL-1.0" and package.licence == "ODbL-1.0"
+    assert "Martinique (972)" in descriptor["title"]
+    assert descriptor["created"] == "2025-06-01T05:21:07Z" and descriptor["version"] == RUN_ID
+    sources = {s["name"]: s for s in descriptor["sources"]}
+    assert sources["urssaf"]["licenses"][0]["name"] == "ODbL-1.0"
+    assert sources["bmo"]["licenses"][0]["name"] == "etalab-2.0"
+    assert sources["bmo"]["version"] == "2025" and sources["bmo"]["path"].startswith("https://www.data.gouv.fr/")
+    assert "Urssaf" in descriptor["description"]
+
+
+def test_a_value_changed_after_export_fails_validation_by_hash(settings: Settings) -> None:
+    package = export_open_data(settings, RUN_ID)
+    path = Path(package.path) / "indicateurs.csv"
+    text = path.read_text("utf-8")
+    assert ",412.0," in text
+    path.write_text(text.replace(",412.0,", ",413.0,"), "utf-8")  # same size: only the hash can tell
+    report = frictionless.validate(package.descriptor)
+    assert not report.valid
+    assert {t for t, in report.flatten(["type"])} == {"hash-count"}
+
+
+def test_a_corrupted_parquet_file_fails_validation(settings: Settings) -> None:
+    package = export_open_data(settings, RUN_ID)
+    path = Path(package.path) / "indicateurs.parquet"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    report = frictionless.validate(package.descriptor)
+    assert not report.valid
+    assert "hash-count" in {t for t, in report.flatten(["type"])}
+
+
+def test_licence_is_etalab_without_an_odbl_source(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path / "data")
+    s.warehouse_dir.mkdir(parents=True)
+    _warehouse(s.warehouse_path, sources=[SOURCES[0]])
+    package = export_open_data(s, RUN_ID)
+    descriptor = json.loads(Path(package.descriptor).read_text("utf-8"))
+    assert package.licence == "etalab-2.0"
+    assert [lic["name"] for lic in descriptor["licenses"]] == ["etalab-2.0"]
+    assert frictionless.validate(package.descriptor).valid
+
+
+def test_licence_is_odbl_when_any_source_is_odbl(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path / "data")
+    s.warehouse_dir.mkdir(parents=True)
+    odbl_only_as_label = (*SOURCES[1][:3], "ODbL", *SOURCES[1][4:])  # a label rather than the SPDX id
+    _warehouse(s.warehouse_path, sources=[SOURCES[0], odbl_only_as_label])
+    package = export_open_data(s, RUN_ID)
+    descriptor = json.loads(Path(package.descriptor).read_text("utf-8"))
+    assert package.licence == "ODbL-1.0"
+    assert descriptor["licenses"] == [{
+        "name": "ODbL-1.0", "title": "Open Data Commons Open Database License (ODbL) 1.0",
+        "path": "https://opendatacommons.org/licenses/odbl/1-0/"}]
+
+
+def test_export_is_deterministic_and_replaces_the_run(settings: Settings) -> None:
+    first = export_open_data(settings, RUN_ID)
+    csv_bytes = (Path(first.path) / "indicateurs.csv").read_bytes()
+    parquet_bytes = (Path(first.path) / "indicateurs.parquet").read_bytes()
+    second = export_open_data(settings, RUN_ID)
+    assert (Path(second.path) / "indicateurs.csv").read_bytes() == csv_bytes
+    assert (Path(second.path) / "indicateurs.parquet").read_bytes() == parquet_bytes
+    assert sorted(p.name for p in (settings.data_dir / "opendata").iterdir()) == sorted(["LATEST", RUN_ID])
+
+
+def test_column_descriptions_come_from_the_runs_dbt_manifest(settings: Settings) -> None:
+    target = settings.runs_dir / RUN_ID / "dbt_target"
+    target.mkdir(parents=True)
+    manifest = {"nodes": {"model.oref.mart_indicators": {
+        "resource_type": "model", "name": "mart_indicators", "description": "Table de service des indicateurs.",
+        "columns": {"value": {"name": "value", "description": "Valeur de l'indicateur,\n  vide si inconnue."}}}}}
+    (target / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    package = export_open_data(settings, RUN_ID)
+    descriptor = json.loads(Path(package.descriptor).read_text("utf-8"))
+    ind = next(r for r in descriptor["resources"] if r["name"] == "indicateurs")
+    fields = {f["name"]: f for f in ind["schema"]["fields"]}
+    assert fields["value"]["description"] == "Valeur de l'indicateur, vide si inconnue."
+    assert ind["description"] == "Table de service des indicateurs."
+
+
+def test_missing_indicators_fail_and_leave_nothing_half_written(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path / "data")
+    s.warehouse_dir.mkdir(parents=True)
+    _warehouse(s.warehouse_path, indicators=False)
+    with pytest.raises(OpenDataError, match=r"marts\.mart_indicators is not in the published warehouse"):
+        export_open_data(s, RUN_ID)
+    assert list((s.data_dir / "opendata").iterdir()) == []
+    with pytest.raises(OpenDataError, match=r"the warehouse IS published .* open-data export of run"):
+        after_publish(s, RUN_ID, progress=lambda _: None)
+
+
+def test_a_warehouse_built_by_another_run_is_refused(settings: Settings) -> None:
+    with pytest.raises(OpenDataError, match="built by run 20250601T050000Z-ab12, not 20250701T050000Z-cd34"):
+        export_open_data(settings, "20250701T050000Z-cd34")
+
+
+def test_a_missing_scorecard_fails_the_export(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path / "data")
+    s.warehouse_dir.mkdir(parents=True)
+    _warehouse(s.warehouse_path, scorecard=False)
+    with pytest.raises(OpenDataError, match=r"mart_preconisation_scorecard is not in the published warehouse"):
+        export_open_data(s, RUN_ID)
+    assert latest(s.data_dir / "opendata") is None
+
+
+def test_a_duplicated_key_is_refused_before_anything_is_written(settings: Settings) -> None:
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        con.execute("insert into marts.mart_indicators "
+                    "select * from marts.mart_indicators where territory_code = '201'")
+    finally:
+        con.close()
+    with pytest.raises(OpenDataError, match=r"key \(indicator_code, territory_level, territory_code, period\) "
+                                            r"is not unique: \('bmo_digital_recruitment_projects', 'bassin_bmo', "
+                                            r"'201', '2025'\)"):
+        export_open_data(settings, RUN_ID)
+    assert list((settings.data_dir / "opendata").iterdir()) == []
+
+
+def test_dbt_docs_are_copied_per_run(settings: Settings) -> None:
+    assert publish_dbt_docs(settings, RUN_ID) is None  # no docs generated for this run
+    target = settings.runs_dir / RUN_ID / "dbt_target"
+    target.mkdir(parents=True)
+    for name in ("index.html", "static_index.html", "manifest.json", "catalog.json", "run_results.json"):
+        (target / name).write_text(f"<{name}>", "utf-8")
+    docs = publish_dbt_docs(settings, RUN_ID)
+    assert docs == settings.data_dir / "docs" / RUN_ID
+    assert sorted(p.name for p in docs.iterdir()) == ["catalog.json", "index.html", "manifest.json",
+                                                      "static_index.html"]
+    assert latest(settings.data_dir / "docs") == RUN_ID
+
+
+@pytest.mark.parametrize(("duckdb_type", "expected"), [
+    ("VARCHAR", "string"), ("INTEGER", "integer"), ("BIGINT", "integer"), ("HUGEINT", "integer"),
+    ("DOUBLE", "number"), ("DECIMAL(18,3)", "number"), ("DATE", "date"), ("TIMESTAMP", "datetime"),
+    ("TIMESTAMP WITH TIME ZONE", "datetime"), ("BOOLEAN", "boolean"), ("VARCHAR[]", "array"),
+    ("STRUCT(a INTEGER)", "object"),
+])
+def test_duckdb_types_map_to_table_schema(duckdb_type: str, expected: str) -> None:
+    assert field_type(duckdb_type) == expected
+
+
+def test_an_unmappable_type_is_an_error() -> None:
+    with pytest.raises(OpenDataError, match="BLOB"):
+        field_type("BLOB")
+
+
+@pytest.mark.slow
+def test_a_real_run_publishes_a_valid_package_and_its_docs(martinique_run: OrefRun) -> None:
+    """`oref run` on the snapshot (the session's shared run): the hook exported what it published."""
+    data = martinique_run.data_dir
+    run_id = latest(data / "opendata")
+    assert run_id is not None and latest(data / "docs") == run_id
+    assert f"open data: {data / 'opendata' / run_id}" in martinique_run.output
+    assert {"index.html", "static_index.html", "manifest.json", "catalog.json"} <= {
+        p.name for p in (data / "docs" / run_id).iterdir()}
+    descriptor = data / "opendata" / run_id / "datapackage.json"
+    report = frictionless.validate(str(descriptor))
+    assert report.valid, _report_errors(report)
+    package = json.loads(descriptor.read_text("utf-8"))
+    assert package["licenses"][0]["name"] == "ODbL-1.0"  # the URSSAF source is ODbL
+    con = duckdb.connect(str(martinique_run.warehouse), read_only=True)
+    try:
+        parquet = f"'{descriptor.parent / 'indicateurs.parquet'}'"
+        assert con.execute(f"select count(*) from {parquet}").fetchone() == con.execute(
+            "select count(*) from marts.mart_indicators").fetchone()
+        # the same rows, value for value, both ways
+        assert con.execute(f"select count(*) from (select * from marts.mart_indicators except all "
+                           f"select * from {parquet})").fetchone() == (0,)
+        assert con.execute(f"select count(*) from (select * from {parquet} except all "
+                           "select * from marts.mart_indicators)").fetchone() == (0,)
+        bmo = con.execute("select value from marts.mart_indicators where indicator_code = "
+                          "'bmo_digital_recruitment_projects' and territory_level = 'departement' "
+                          "and territory_code = '972' and period = '2025'").fetchone()
+    finally:
+        con.close()
+    with (descriptor.parent / "indicateurs.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["indicator_code"] == "bmo_digital_recruitment_projects"
+                and r["territory_level"] == "departement" and r["territory_code"] == "972" and r["period"] == "2025"]
+    assert bmo is not None and [float(r["value"]) for r in rows] == [bmo[0]]
