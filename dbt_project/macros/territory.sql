@@ -48,3 +48,41 @@
 {% macro run_id_literal() -%}
     '{{ var('run_id') | string | replace("'", "''") }}'
 {%- endmacro %}
+
+
+{#-
+    The comparison départements (var comparison_departements, the DROM by default) as a list of
+    validated codes: they end up inside SQL string literals.
+-#}
+{% macro comparison_departements() -%}
+    {%- set raw = var('comparison_departements', ['971', '972', '973', '974', '976']) -%}
+    {%- if raw is string -%}
+        {%- set raw = raw.split(',') -%}
+    {%- endif -%}
+    {%- set codes = [] -%}
+    {%- for item in raw -%}
+        {%- set code = item | string | trim | upper -%}
+        {%- if code -%}
+            {%- if not modules.re.fullmatch('[0-9]{2,3}|2[AB]', code) -%}
+                {{ exceptions.raise_compiler_error("var comparison_departements: invalid code '" ~ code ~ "'") }}
+            {%- endif -%}
+            {%- do codes.append(code) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(codes) }}
+{%- endmacro %}
+
+
+{#-
+    True when a row lies in the scope the warehouse publishes: the configured territory or one of
+    the comparison départements.
+-#}
+{% macro in_scope(department_column, region_column) -%}
+    {%- set peers = comparison_departements() -%}
+    {%- if peers -%}
+        ({{ in_territory(department_column, region_column) }}
+        or {{ department_column }} in ('{{ peers | join("', '") }}'))
+    {%- else -%}
+        {{ in_territory(department_column, region_column) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,9 +1,11 @@
 {#-
-    Every territory an indicator can be published for, inside the configured territory (vars
-    territory_kind / territory_code): its communes, EPCIs, zones, BMO bassins, département(s) and
-    région. A territory that extends beyond the configured one (an EPCI straddling two
-    départements, the région of one département among several) is kept, flagged is_partial:
-    figures computed from in-scope data alone would understate it, so mart_indicators skips it.
+    Every territory an indicator can be published for: the configured territory (vars
+    territory_kind / territory_code) and the comparison départements (var comparison_departements,
+    the DROM by default) — their communes, EPCIs, zones, BMO bassins, départements and régions —
+    plus France entière (territory_code 'FR'). A territory that extends beyond the scope (an EPCI
+    straddling two départements, the région of one département among several) is kept, flagged
+    is_partial: figures computed from in-scope data alone would understate it, so mart_indicators
+    skips it.
 -#}
 
 with
@@ -74,7 +76,7 @@ communes_located as (
         c.region_code,
         ec.epci_code,
         ez.zone_code,
-        {{ in_territory('c.department_code', 'c.region_code') }} as is_in_scope
+        {{ in_scope('c.department_code', 'c.region_code') }} as is_in_scope
     from communes as c
     left join epci_communes as ec on c.commune_code = ec.commune_code
     left join epci_zones as ez on ec.epci_code = ez.epci_code
@@ -161,7 +163,7 @@ basin_departements as (
         basin_code,
         department_code,
         region_code,
-        {{ in_territory('department_code', 'region_code') }} as is_in_scope,
+        {{ in_scope('department_code', 'region_code') }} as is_in_scope,
         row_number() over (
             partition by basin_code
             order by count(*) desc, department_code asc
@@ -210,15 +212,15 @@ departement_rows as (
         cast(null as varchar) as zone_code,
         false as is_partial
     from departements
-    where {{ in_territory('department_code', 'region_code') }}
+    where {{ in_scope('department_code', 'region_code') }}
 ),
 
 -- a région is partial when the territory is one of several départements in it
 region_scope as (
     select
         region_code,
-        bool_or({{ in_territory('department_code', 'region_code') }}) as has_departements_in_scope,
-        not bool_and({{ in_territory('department_code', 'region_code') }}) as is_partial
+        bool_or({{ in_scope('department_code', 'region_code') }}) as has_departements_in_scope,
+        not bool_and({{ in_scope('department_code', 'region_code') }}) as is_partial
     from departements
     group by region_code
 ),
@@ -238,6 +240,25 @@ region_rows as (
     where rs.has_departements_in_scope
 ),
 
+-- France entière: computed from the national files only (BMO, tensions)
+france_row as (
+    select
+        'FR' as territory_code,
+        'pays' as territory_level,
+        'France entière' as territory_name,
+        cast(null as varchar) as department_code,
+        cast(null as varchar) as region_code,
+        cast(null as varchar) as epci_code,
+        cast(null as varchar) as zone_code,
+        false as is_partial
+),
+
+configured_regions as (
+    select distinct region_code
+    from departements
+    where {{ in_territory('department_code', 'region_code') }}
+),
+
 territories as (
     select * from commune_rows
     union all
@@ -250,6 +271,8 @@ territories as (
     select * from departement_rows
     union all
     select * from region_rows
+    union all
+    select * from france_row
 ),
 
 final as (
@@ -261,7 +284,17 @@ final as (
         cast(region_code as varchar) as region_code,
         cast(epci_code as varchar) as epci_code,
         cast(zone_code as varchar) as zone_code,
-        cast(is_partial as boolean) as is_partial
+        cast(is_partial as boolean) as is_partial,
+        cast(case
+            when territory_level = 'pays' then 'france'
+            when
+                territory_level = 'region'
+                and region_code in (select cr.region_code from configured_regions as cr)
+                then 'territoire'
+            when territory_level != 'region' and {{ in_territory('department_code', 'region_code') }}
+                then 'territoire'
+            else 'comparaison'
+        end as varchar) as comparison_group
     from territories
 )
 

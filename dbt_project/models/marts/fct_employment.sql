@@ -1,7 +1,7 @@
 {#-
-    Urssaf private-sector employer establishments and salaried headcount inside the configured
-    territory, one row per commune x NAF code x year, with the digital perimeters the code
-    belongs to. Blank cells stay NULL (flagged is_*_blank): unknown is not zero.
+    Urssaf private-sector employer establishments and salaried headcount in the configured
+    territory and the comparison départements, one row per commune x NAF code x year, with the
+    digital perimeters the code belongs to. Blank cells stay NULL (flagged is_*_blank): unknown is not zero.
 -#}
 
 with
@@ -61,7 +61,7 @@ final as (
     left join departements as d on e.department_code = d.department_code
     left join communes as c on e.commune_code = c.commune_code
     left join naf_perimeters as p on e.code_naf = p.code_naf
-    where {{ in_territory('e.department_code', 'd.region_code') }}
+    where {{ in_scope('e.department_code', 'd.region_code') }}
 )
 
 select * from final

@@ -1,20 +1,21 @@
 {#-
-    BMO recruitment projects inside the configured territory, one row per bassin x métier x
-    survey year (x département, for the rare bassin that straddles two). Secret cells keep
-    NULL counts with is_*_suppressed = true. Column names are a public interface (Superset).
+    BMO recruitment projects for the whole of France (the file is national: the comparison
+    territories and France entière are computed from it), one row per bassin x métier x survey
+    year (x département, for the rare bassin that straddles two). Secret cells keep NULL counts
+    with is_*_suppressed = true. Column names are a public interface (Superset).
 -#}
 
 with
 
 bmo as (
     select * from {{ ref('stg_france_travail__bmo') }}
-    where {{ in_territory('department_code', 'region_code') }}
 ),
 
 digital_occupations as (
     select
         occupation_code,
-        nomenclature_version
+        nomenclature_version,
+        skill_domain_code
     from {{ ref('digital_fap2021') }}
 ),
 
@@ -29,6 +30,14 @@ final as (
         cast(b.occupation_code as varchar) as occupation_code,
         cast(b.occupation_label as varchar) as occupation_label,
         d.occupation_code is not null as is_digital,
+        cast(d.skill_domain_code as varchar) as skill_domain_code,
+        -- FAP2021 digital métiers: M1X.. are technicians (up to Bac+2), M2X.. engineers and
+        -- managers (Bac+4/5): the level band used by mart_skills_gap
+        cast(case
+            when d.occupation_code is null then null
+            when b.occupation_code like 'M2%' then 'niv7_plus'
+            else 'niv5_moins'
+        end as varchar) as level_band_code,
         cast(b.recruitment_projects as integer) as recruitment_projects,
         cast(b.difficult_projects as integer) as difficult_projects,
         cast(b.seasonal_projects as integer) as seasonal_projects,

@@ -1,0 +1,42 @@
+{#-
+    Indicators are computed for every territory level a fact row belongs to: each row is repeated
+    once per level, with that level's code as territory_code (NULL codes are dropped later, when
+    mart_indicators joins dim_territory).
+-#}
+
+{#- (level, column) pairs of the territorial geography of a commune-grain fact -#}
+{% macro commune_levels() -%}
+    {{ return([
+        ('commune', 'commune_code'),
+        ('epci', 'epci_code'),
+        ('zone', 'zone_code'),
+        ('departement', 'department_code'),
+        ('region', 'region_code'),
+    ]) }}
+{%- endmacro %}
+
+
+{#- (level, column) pairs of a département-grain fact -#}
+{% macro department_levels() -%}
+    {{ return([
+        ('departement', 'department_code'),
+        ('region', 'region_code'),
+    ]) }}
+{%- endmacro %}
+
+
+{#-
+    select `columns` from `relation` once per (level, column) pair, as territory_level /
+    territory_code; a row without a code at a level (a commune outside any zone) is left out there
+-#}
+{% macro union_territory_levels(relation, levels, columns) -%}
+    {%- for level, column in levels %}
+        select
+            '{{ level }}' as territory_level,
+            {{ column }} as territory_code,
+            {{ columns | join(',\n            ') }}
+        from {{ relation }}
+        where {{ column }} is not null
+        {% if not loop.last -%} union all {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
