@@ -409,6 +409,7 @@ def test_big_number_matches_the_warehouse(
             from marts.mart_indicators
             where indicator_code = 'bmo_digital_recruitment_projects'
               and territory_level = 'departement'
+              and comparison_group = 'territoire'
               and substr(period, 1, 4) = (
                   select max(substr(period, 1, 4)) from marts.mart_indicators
                   where indicator_code = 'bmo_digital_recruitment_projects'
