@@ -87,72 +87,23 @@ employment_aggregates as (
 ),
 
 employment_indicators as (
-    select
-        'urssaf_digital_establishments' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        case
-            when establishments_published_cells > 0 then cast(digital_establishments as double precision)
-            when establishments_blank_cells = 0 then 0
-        end as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        establishments_blank_cells as suppressed_count,
-        source_vintage
-    from employment_aggregates
-
+    {{ indicator_rows('urssaf_digital_establishments', 'employment_aggregates',
+        value=published_sum('digital_establishments', 'establishments_published_cells', 'establishments_blank_cells'),
+        suppressed_count='establishments_blank_cells') }}
     union all
-
-    select
-        'urssaf_digital_headcount' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        case
-            when headcount_published_cells > 0 then cast(digital_headcount as double precision)
-            when headcount_blank_cells = 0 then 0
-        end as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        headcount_blank_cells as suppressed_count,
-        source_vintage
-    from employment_aggregates
-
+    {{ indicator_rows('urssaf_digital_headcount', 'employment_aggregates',
+        value=published_sum('digital_headcount', 'headcount_published_cells', 'headcount_blank_cells'),
+        suppressed_count='headcount_blank_cells') }}
     union all
-
-    select
-        'urssaf_digital_headcount_share' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(coalesce(digital_headcount, 0) as double precision)
-        / nullif(cast(total_headcount as double precision), 0) as value,
-        cast(coalesce(digital_headcount, 0) as double precision) as numerator,
-        cast(total_headcount as double precision) as denominator,
-        total_headcount_blank_cells as suppressed_count,
-        source_vintage
-    from employment_aggregates
-
+    {{ indicator_rows('urssaf_digital_headcount_share', 'employment_aggregates',
+        numerator='coalesce(digital_headcount, 0)', denominator='total_headcount',
+        suppressed_count='total_headcount_blank_cells') }}
     union all
-
     -- only where the territory has a Centre zone and every cell is located in a zone
-    select
-        'urssaf_digital_centre_share' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(coalesce(centre_digital_headcount, 0) as double precision)
-        / nullif(cast(digital_headcount as double precision), 0) as value,
-        cast(coalesce(centre_digital_headcount, 0) as double precision) as numerator,
-        cast(digital_headcount as double precision) as denominator,
-        headcount_blank_cells as suppressed_count,
-        source_vintage
-    from employment_aggregates
-    where
-        territory_level in ('departement', 'region')
-        and centre_cells > 0
-        and cells_without_zone = 0
+    {{ indicator_rows('urssaf_digital_centre_share', 'employment_aggregates',
+        numerator='coalesce(centre_digital_headcount, 0)', denominator='digital_headcount',
+        suppressed_count='headcount_blank_cells',
+        where="territory_level in ('departement', 'region') and centre_cells > 0 and cells_without_zone = 0") }}
 )
 
 select * from employment_indicators

@@ -95,31 +95,10 @@ creations as (
 ),
 
 final as (
-    select
-        'sirene_very_small_firm_share' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(very_small_active as double precision) / nullif(active, 0) as value,
-        cast(very_small_active as double precision) as numerator,
-        cast(active as double precision) as denominator,
-        0 as suppressed_count,
-        source_vintage
-    from stock
-
+    {{ indicator_rows('sirene_very_small_firm_share', 'stock',
+        numerator='very_small_active', denominator='active') }}
     union all
-
-    select
-        'sirene_digital_creations' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(created as double precision) as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        0 as suppressed_count,
-        source_vintage
-    from creations
+    {{ indicator_rows('sirene_digital_creations', 'creations', value='created') }}
 )
 
 select * from final

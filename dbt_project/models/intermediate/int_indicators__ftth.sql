@@ -76,46 +76,9 @@ gaps as (
     group by g.territory_level, g.territory_code, r.period
 ),
 
-final as (
+gap_rows as (
     select
-        'arcep_ftth_coverage' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        connectable / nullif(premises, 0) as value,
-        connectable as numerator,
-        premises as denominator,
-        0 as suppressed_count,
-        source_vintage
-    from aggregates
-
-    union all
-
-    select
-        'arcep_communes_ftth_80_share' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(communes_80 as double precision) / communes as value,
-        cast(communes_80 as double precision) as numerator,
-        cast(communes as double precision) as denominator,
-        0 as suppressed_count,
-        source_vintage
-    from aggregates
-    where territory_level != 'commune'
-
-    union all
-
-    -- a gap needs at least two zones
-    select
-        'arcep_ftth_zone_gap' as indicator_code,
-        g.territory_level,
-        g.territory_code,
-        g.period,
-        g.gap_points as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        0 as suppressed_count,
+        g.*,
         a.source_vintage
     from gaps as g
     inner join aggregates as a
@@ -123,7 +86,17 @@ final as (
             g.territory_level = a.territory_level
             and g.territory_code = a.territory_code
             and g.period = a.period
-    where g.zones >= 2
+),
+
+final as (
+    {{ indicator_rows('arcep_ftth_coverage', 'aggregates',
+        numerator='connectable', denominator='premises') }}
+    union all
+    {{ indicator_rows('arcep_communes_ftth_80_share', 'aggregates',
+        numerator='communes_80', denominator='communes', where="territory_level != 'commune'") }}
+    union all
+    -- a gap needs at least two zones
+    {{ indicator_rows('arcep_ftth_zone_gap', 'gap_rows', value='gap_points', where='zones >= 2') }}
 )
 
 select * from final

@@ -39,31 +39,9 @@ aggregates as (
 ),
 
 final as (
-    select
-        'offers_digital_job_offers' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(digital_offers as double precision) as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        0 as suppressed_count,
-        source_vintage
-    from aggregates
-
+    {{ indicator_rows('offers_digital_job_offers', 'aggregates', value='digital_offers') }}
     union all
-
-    select
-        'offers_emerging_job_offers' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(emerging_offers as double precision) as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        0 as suppressed_count,
-        source_vintage
-    from aggregates
+    {{ indicator_rows('offers_emerging_job_offers', 'aggregates', value='emerging_offers') }}
 )
 
 select * from final

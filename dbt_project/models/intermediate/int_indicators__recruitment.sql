@@ -81,66 +81,20 @@ recruitment_aggregates as (
 ),
 
 recruitment_indicators as (
-    select
-        'bmo_digital_recruitment_projects' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        case
-            when digital_published_cells > 0 then cast(digital_projects as double precision)
-            when digital_suppressed_cells = 0 then 0
-        end as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        digital_suppressed_cells as suppressed_count,
-        source_vintage
-    from recruitment_aggregates
-
+    {{ indicator_rows('bmo_digital_recruitment_projects', 'recruitment_aggregates',
+        value=published_sum('digital_projects', 'digital_published_cells', 'digital_suppressed_cells'),
+        suppressed_count='digital_suppressed_cells') }}
     union all
-
-    select
-        'bmo_digital_suppressed_cells' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(digital_suppressed_cells as double precision) as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        digital_suppressed_cells as suppressed_count,
-        source_vintage
-    from recruitment_aggregates
-
+    {{ indicator_rows('bmo_digital_suppressed_cells', 'recruitment_aggregates',
+        value='digital_suppressed_cells', suppressed_count='digital_suppressed_cells') }}
     union all
-
-    select
-        'bmo_digital_difficult_share' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(digital_difficult_numerator as double precision)
-        / nullif(cast(digital_difficult_denominator as double precision), 0) as value,
-        cast(digital_difficult_numerator as double precision) as numerator,
-        cast(digital_difficult_denominator as double precision) as denominator,
-        digital_difficult_excluded_cells as suppressed_count,
-        source_vintage
-    from recruitment_aggregates
-
+    {{ indicator_rows('bmo_digital_difficult_share', 'recruitment_aggregates',
+        numerator='digital_difficult_numerator', denominator='digital_difficult_denominator',
+        suppressed_count='digital_difficult_excluded_cells') }}
     union all
-
-    select
-        'bmo_recruitment_projects_total' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        case
-            when total_published_cells > 0 then cast(total_projects as double precision)
-            when total_suppressed_cells = 0 then 0
-        end as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        total_suppressed_cells as suppressed_count,
-        source_vintage
-    from recruitment_aggregates
+    {{ indicator_rows('bmo_recruitment_projects_total', 'recruitment_aggregates',
+        value=published_sum('total_projects', 'total_published_cells', 'total_suppressed_cells'),
+        suppressed_count='total_suppressed_cells') }}
 )
 
 select * from recruitment_indicators

@@ -31,7 +31,7 @@ sums as (
         territory_level,
         territory_code,
         max(job_offers_period) as period,
-        max(training_period) as training_period,
+        max(job_offers_period) || ' / ' || max(training_period) as source_vintage,
         sum(case
             when
                 skill_domain_code in {{ socle }}
@@ -51,31 +51,11 @@ sums as (
 ),
 
 final as (
-    select
-        'skills_core_supply_demand_ratio' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(socle_supply as double precision) / nullif(socle_demand, 0) as value,
-        cast(socle_supply as double precision) as numerator,
-        cast(socle_demand as double precision) as denominator,
-        0 as suppressed_count,
-        period || ' / ' || training_period as source_vintage
-    from sums
-
+    {{ indicator_rows('skills_core_supply_demand_ratio', 'sums',
+        numerator='socle_supply', denominator='socle_demand') }}
     union all
-
-    select
-        'skills_emerging_supply_demand_ratio' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(emerging_supply as double precision) / nullif(emerging_demand, 0) as value,
-        cast(emerging_supply as double precision) as numerator,
-        cast(emerging_demand as double precision) as denominator,
-        0 as suppressed_count,
-        period || ' / ' || training_period as source_vintage
-    from sums
+    {{ indicator_rows('skills_emerging_supply_demand_ratio', 'sums',
+        numerator='emerging_supply', denominator='emerging_demand') }}
 )
 
 select * from final

@@ -74,87 +74,37 @@ certification_counts as (
     group by territory_level, territory_code, snapshot_period
 ),
 
-final as (
+measures as (
     select
-        'mcf_digital_training_offers' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(digital_offers as double precision) as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        0 as suppressed_count,
-        source_vintage
-    from aggregates
-
-    union all
-
-    select
-        'mcf_digital_active_sessions' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(digital_sessions as double precision) as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        0 as suppressed_count,
-        source_vintage
-    from aggregates
-
-    {%- for code, numerator, denominator in [
-        ('mcf_digital_certifying_share', 'digital_certifying', 'digital_offers'),
-        ('mcf_digital_remote_share', 'digital_remote', 'digital_offers'),
-        ('mcf_digital_offers_niv7_share', 'digital_niv7', 'digital_known_level'),
-        ('mcf_emerging_offers_niv7_share', 'emerging_niv7', 'emerging_known_level'),
-    ] %}
-
-        union all
-
-        select
-            '{{ code }}' as indicator_code,
-            territory_level,
-            territory_code,
-            period,
-            cast({{ numerator }} as double precision) / nullif({{ denominator }}, 0) as value,
-            cast({{ numerator }} as double precision) as numerator,
-            cast({{ denominator }} as double precision) as denominator,
-            0 as suppressed_count,
-            source_vintage
-        from aggregates
-    {%- endfor %}
-
-    union all
-
-    select
-        'mcf_emerging_training_offers' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        cast(emerging_offers as double precision) as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        0 as suppressed_count,
-        source_vintage
-    from aggregates
-
-    union all
-
-    select
-        'mcf_digital_certifications' as indicator_code,
-        a.territory_level,
-        a.territory_code,
-        a.period,
-        cast(coalesce(c.digital_certifications, 0) as double precision) as value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        0 as suppressed_count,
-        a.source_vintage
+        a.*,
+        coalesce(c.digital_certifications, 0) as digital_certifications
     from aggregates as a
     left join certification_counts as c
         on
             a.territory_level = c.territory_level
             and a.territory_code = c.territory_code
             and a.period = c.period
+),
+
+final as (
+    {%- for code, column in [
+        ('mcf_digital_training_offers', 'digital_offers'),
+        ('mcf_digital_active_sessions', 'digital_sessions'),
+        ('mcf_emerging_training_offers', 'emerging_offers'),
+        ('mcf_digital_certifications', 'digital_certifications'),
+    ] %}
+        {{ indicator_rows(code, 'measures', value=column) }}
+        union all
+    {%- endfor %}
+    {%- for code, numerator, denominator in [
+        ('mcf_digital_certifying_share', 'digital_certifying', 'digital_offers'),
+        ('mcf_digital_remote_share', 'digital_remote', 'digital_offers'),
+        ('mcf_digital_offers_niv7_share', 'digital_niv7', 'digital_known_level'),
+        ('mcf_emerging_offers_niv7_share', 'emerging_niv7', 'emerging_known_level'),
+    ] %}
+        {{ indicator_rows(code, 'measures', numerator=numerator, denominator=denominator) }}
+        {% if not loop.last -%} union all {%- endif %}
+    {%- endfor %}
 )
 
 select * from final
