@@ -33,8 +33,10 @@ aggregates as (
         territory_code,
         period,
         -- capped per commune, like the commune rate, so a territory never exceeds 100 %
-        sum(least(ftth_connectable_premises, premises)) as connectable,
-        sum(premises) as premises,
+        -- summed as decimals: a double sum depends on the order of the rows, so two builds of
+        -- the same files would publish values differing in the last bit
+        sum(cast(least(ftth_connectable_premises, premises) as decimal(18, 4))) as connectable,
+        sum(cast(premises as decimal(18, 4))) as premises,
         count(case when ftth_coverage_rate >= 0.8 then 1 end) as communes_80,
         count(*) as communes,
         max(source_vintage) as source_vintage

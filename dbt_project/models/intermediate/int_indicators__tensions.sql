@@ -11,7 +11,8 @@ tensions as (
         territory_level,
         territory_code,
         period,
-        coalesce(tension_score_with_imputed, tension_score) as tension,
+        -- decimal, so the mean does not depend on the order of the rows
+        cast(coalesce(tension_score_with_imputed, tension_score) as decimal(18, 6)) as tension,
         source_vintage
     from {{ ref('fct_labour_tension') }}
     where is_digital
