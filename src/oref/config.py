@@ -1,7 +1,10 @@
 """The one settings object of oref, read from the environment.
 
-Every module receives a ``Settings``; nothing reads ``os.environ`` elsewhere (the Airflow DAG,
-the CLI and the tests all go through ``Settings.from_env``).
+Every oref setting (territory, paths, source mode, HTTP tuning, API credentials) is read here, by
+``Settings.from_env``, and passed on as a ``Settings``: the Airflow DAG, the CLI and the tests all
+go through it. Elsewhere the environment is only handed on whole to child processes (dbt,
+Superset). Settings is also the one place that validates the territory: dbt receives the validated
+codes as vars and does not check them again.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from oref import __version__
 from oref.errors import ConfigError
 
 SourceMode = Literal["snapshot", "live"]
+
+# The repository: dbt_project/, expectations/ and the bundled snapshot live under it.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Real hosts of the sources. In snapshot mode every https URL is served by the replay server under
 # ``<replay_url>/<host>``, so the path after the host segment is the real URL path; the replay server
@@ -41,7 +47,7 @@ REPLAY_FRANCE_TRAVAIL_CLIENT = ("oref-replay-client", "oref-replay-secret")
 _DEPT_RE = re.compile(r"^(?:\d{2}|2A|2B|97[1-6])$")
 _REGION_RE = re.compile(r"^\d{2}$")
 
-# The peers every dashboard sets the territory beside (issue 4): the five DROM. France entière is
+# The peers every dashboard sets the territory beside: the five DROM. France entière is
 # added by the marts from the national files. OREF_COMPARISON overrides the list ("none" disables).
 DEFAULT_COMPARISON: tuple[str, ...] = ("971", "972", "973", "974", "976")
 
@@ -141,7 +147,7 @@ class Settings:
     france_travail_client_id: str | None = None
     france_travail_client_secret: str | None = field(default=None, repr=False)  # never printed
     user_agent: str = f"oref/{__version__} (open-source OREF indicator warehouse; python-requests)"
-    project_root: Path = field(default_factory=lambda: Path(__file__).resolve().parents[2])
+    project_root: Path = PROJECT_ROOT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -149,7 +155,7 @@ class Settings:
         mode = (env.get("OREF_SOURCE_MODE") or "live").strip().lower()
         if mode not in ("snapshot", "live"):
             raise ConfigError(f"OREF_SOURCE_MODE={mode!r}: expected 'snapshot' or 'live'")
-        root = Path(__file__).resolve().parents[2]
+        root = PROJECT_ROOT
         data_dir = Path(env.get("OREF_DATA_DIR") or "data").expanduser()
         snapshot_dir = Path(env.get("OREF_SNAPSHOT_DIR") or root / "data" / "snapshot").expanduser()
         # In snapshot mode without OREF_REPLAY_URL the CLI starts a replay server in-process.
@@ -229,6 +235,16 @@ class Settings:
         return self.warehouse_dir / "oref.previous.duckdb"
 
     @property
+    def serving_path(self) -> Path:
+        """The marts alone (schema ``marts``), published beside the warehouse: what Superset opens."""
+        return self.warehouse_dir / "serving.duckdb"
+
+    @property
+    def quality_path(self) -> Path:
+        """Every run's quality record (schema ``quality``), rewritten at the end of each run."""
+        return self.warehouse_dir / "quality.duckdb"
+
+    @property
     def build_dir(self) -> Path:
         return self.warehouse_dir / "builds"
 
@@ -243,6 +259,11 @@ class Settings:
     @property
     def dbt_project_dir(self) -> Path:
         return self.project_root / "dbt_project"
+
+    @property
+    def seeds_dir(self) -> Path:
+        """The reference data (dbt seeds) that Python reads through ``oref.reference``."""
+        return self.dbt_project_dir / "seeds"
 
     @property
     def expectations_dir(self) -> Path:

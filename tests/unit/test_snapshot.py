@@ -17,6 +17,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from oref.reference import naf_codes
+
 SNAPSHOT = Path(__file__).resolve().parents[2] / "data" / "snapshot"
 COG_DIR = SNAPSHOT / "www.insee.fr" / "fr" / "statistiques" / "fichier" / "8377162"
 EPCI_ZIP = (SNAPSHOT / "www.insee.fr" / "fr" / "statistiques" / "fichier" / "2510634"
@@ -38,8 +40,7 @@ URSSAF_HEADER = [
     *(f"nombre_d_etablissements_{y}" for y in YEARS),
     *(f"effectifs_salaries_{y}" for y in YEARS),
 ]
-ICT_SERVICES = {"5821Z", "5829A", "5829B", "5829C", "6110Z", "6120Z", "6130Z", "6190Z", "6201Z", "6202A",
-                "6202B", "6203Z", "6209Z", "6311Z", "6312Z", "9511Z", "9512Z"}
+ICT_SERVICES = set(naf_codes("ict_services", dotted=False))  # URSSAF writes APE codes undotted
 
 
 def _manifest() -> dict:

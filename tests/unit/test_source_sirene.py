@@ -13,9 +13,10 @@ from oref.errors import HttpError, SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
 from oref.quality.checks import CheckResult
+from oref.reference import naf_codes
 from oref.replay import Fault, ReplayServer
 from oref.sources.base import FetchContext, FetchResult
-from oref.sources.sirene import ICT_SERVICES, SireneSource, check_page, scope_queries, search_params
+from oref.sources.sirene import SireneSource, check_page, scope_queries, search_params
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOT = REPO / "data" / "snapshot"
@@ -53,7 +54,10 @@ def _load(settings: Settings) -> duckdb.DuckDBPyConnection:
 def test_search_parameters_use_dotted_naf_and_one_query_per_scope_territory() -> None:
     params = search_params({"region": "02"}, 3)
     assert params["region"] == "02" and "departement" not in params
-    assert params["activite_principale"].split(",") == list(ICT_SERVICES) and "62.01Z" in ICT_SERVICES
+    # the ict_services perimeter of the seed, dotted, in one parameter: 5 it_core codes + 12 others
+    ict_services = naf_codes("ict_services")
+    assert params["activite_principale"].split(",") == list(ict_services) and len(ict_services) == 17
+    assert {"62.01Z", "61.10Z", "95.12Z"} <= set(ict_services) and "26.11Z" not in ict_services
     assert (params["per_page"], params["page"], params["limite_matching_etablissements"]) == ("25", "3", "100")
     assert search_params({"departement": "972"}, 1)["departement"] == "972"
     assert scope_queries(Settings(territory=Territory("departement", "972"))) == [

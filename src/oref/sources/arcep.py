@@ -164,9 +164,6 @@ def validation_frame(communes: Iterable[tuple[dict[str, Any], list[tuple[str, fl
 
 class ArcepSource(Source):
     name = "arcep"
-    title = "Arcep — observatoire des déploiements FttH par commune"
-    licence = "Licence Ouverte / Etalab (fr-lo)"
-    cadence = "trimestrielle"
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         try:

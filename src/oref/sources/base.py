@@ -15,6 +15,7 @@ from oref.errors import HttpError, SourceError
 from oref.http import Download, HttpClient
 from oref.landing import LandedFile, LandingZone
 from oref.quality.checks import CheckResult
+from oref.reference import SourceMetadata, source_metadata
 
 if TYPE_CHECKING:
     import duckdb
@@ -64,14 +65,33 @@ class FileOutcome:
 
 
 class Source:
-    """A source module subclasses this: where to fetch, how to page, what the file means."""
+    """A source module subclasses this: where to fetch, how to page, what the file means.
+
+    ``name`` is the source key: it names the raw tables (``raw.<name>_*``), the dbt source, the
+    staging models (``stg_<name>__*``), the GX suites (``expectations/<name>_*.json``) and the
+    snapshot generator (``scripts/snapshot/<name>.py``). Title, licence and cadence are read from
+    the seed ``sources.csv`` (``oref.reference``), the one place they are written.
+    """
 
     name: ClassVar[str]
-    title: ClassVar[str]
-    licence: ClassVar[str]
-    cadence: ClassVar[str]
     # requests per second per host, for politeness
     rate_limits: ClassVar[dict[str, float]] = {}
+
+    @property
+    def metadata(self) -> SourceMetadata:
+        return source_metadata(self.name)
+
+    @property
+    def title(self) -> str:
+        return self.metadata.title
+
+    @property
+    def licence(self) -> str:
+        return self.metadata.licence_label
+
+    @property
+    def cadence(self) -> str:
+        return self.metadata.cadence
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         raise NotImplementedError

@@ -197,9 +197,6 @@ def validation_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 class BmoSource(Source):
     name = "bmo"
-    title = "France Travail — enquête Besoins en main-d'œuvre (BMO)"
-    licence = "Licence Ouverte / Etalab (fr-lo)"
-    cadence = "annuelle (avril)"
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         try:

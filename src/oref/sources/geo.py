@@ -280,9 +280,6 @@ def territory_population_check(settings: Settings, departements: list[str], regi
 
 class GeoSource(Source):
     name = "geo"
-    title = "INSEE — Code officiel géographique et intercommunalités"
-    licence = "Licence Ouverte / Etalab 2.0"
-    cadence = "annuelle (1er janvier)"
     files: ClassVar[list[str]] = [*COG_FILES, "epci", "populations"]
 
     def fetch(self, ctx: FetchContext) -> FetchResult:

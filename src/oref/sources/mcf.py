@@ -99,9 +99,6 @@ def validation_frame(path: Path) -> pd.DataFrame:
 
 class McfSource(Source):
     name = "mcf"
-    title = "Caisse des Dépôts — catalogue des formations Mon Compte Formation"
-    licence = "Licence Ouverte / Etalab 2.0"
-    cadence = "quotidienne (export du catalogue)"
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         settings = ctx.settings

@@ -14,6 +14,8 @@ as before. Quirks handled here:
   more remain, 200 when everything was returned, 204 when nothing matches;
 - at most 1,150 results per query (start <= 1000, end <= 1149): queries are sliced by ROME code,
   and a slice still above the cap is split into creation-date windows, halved until each fits;
+  the codes queried are the ``is_offers_query_code`` rows of the seed ``rome_digital_occupations``
+  (ROME V3 parents: the API still files the digital offers under them);
 - ``lieuTravail.libelle`` reads ``"972 - FORT DE FRANCE"`` and ``commune`` may be missing: the
   département is taken from the label's prefix;
 - the responses of all slices are landed as one JSON-lines file (one response per line, with the
@@ -36,6 +38,7 @@ from oref.config import Settings
 from oref.errors import HttpError, SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
+from oref.reference import offers_query_rome_codes
 from oref.sources.base import (
     FetchContext,
     FetchResult,
@@ -60,10 +63,6 @@ SCOPE = "api_offresdemploiv2 o2dsoffre"
 API_HOST = "api.francetravail.io"
 PAGE_SIZE = 150
 MAX_RESULTS = 1_150  # start <= 1000, end <= 1149
-# Digital occupations, ROME V3 parents (data-sources.md §6b): M18 systems and development, I1401
-# maintenance informatique, I1307 télécoms and fibre, E1101/E1104/E1205 web and multimedia, M1403 data.
-DIGITAL_ROME = ("M1801", "M1802", "M1803", "M1804", "M1805", "M1806", "M1810", "I1401", "I1307", "E1101",
-                "E1104", "E1205", "M1403")
 WINDOW_START = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 _CONTENT_RANGE = re.compile(r"^\s*offres\s+(\d+)-(\d+)/(\d+)\s*$")
 SKIP_MESSAGE = ("skipped: no France Travail API credentials (set FRANCE_TRAVAIL_CLIENT_ID and "
@@ -268,9 +267,6 @@ def validation_frame(responses: list[dict[str, Any]], scope: tuple[str, ...]) ->
 
 class OffersSource(Source):
     name = "offers"
-    title = "France Travail — offres d'emploi des métiers du numérique (API Offres d'emploi v2)"
-    licence = "Licence Ouverte / Etalab 2.0 (conditions d'utilisation des API France Travail)"
-    cadence = "quotidienne (offres actives), extraction à chaque exécution"
     rate_limits: ClassVar[dict[str, float]] = {API_HOST: 3}  # sources disagree (3 or 10 per second): the lower one
 
     def __init__(self, *, env: Mapping[str, str] | None = None, max_results: int = MAX_RESULTS) -> None:
@@ -293,7 +289,7 @@ class OffersSource(Source):
         offers = 0
         for geo in queries:  # the territory, then each comparison département: one token for all
             client = OffersClient(ctx.http, tokens, geo, max_results=self.max_results)
-            offers += sum(client.collect(rome) for rome in DIGITAL_ROME)
+            offers += sum(client.collect(rome) for rome in offers_query_rome_codes())
             responses.extend(client.responses)
         counts: dict[str, int] = {}
         for response in responses:
@@ -303,7 +299,7 @@ class OffersSource(Source):
         name = landed_name(settings)
         ctx.checks.append(coverage_check(self.name, settings, counts, target=name, what="offers"))
         request = SEARCH_URL + "?" + "&".join(f"{k}={v}" for geo in queries for k, v in geo.items()) \
-            + "&codeROME=" + ",".join(DIGITAL_ROME)
+            + "&codeROME=" + ",".join(offers_query_rome_codes())
 
         def validate() -> None:
             gx_gate(ctx, "offers_landing", validation_frame(responses, settings.scope_departements),

@@ -191,9 +191,6 @@ def standard_frame(path: Path) -> pd.DataFrame:
 
 class RncpSource(Source):
     name = "rncp"
-    title = "France compétences — Répertoire national des certifications professionnelles et Répertoire spécifique"
-    licence = "Licence Ouverte / Etalab (fr-lo)"
-    cadence = "quotidienne"
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         try:

@@ -146,9 +146,6 @@ def landing_frame(path: Path) -> pd.DataFrame:
 
 class RomeSource(Source):
     name = "rome"
-    title = "France Travail — Répertoire opérationnel des métiers et des emplois (ROME 4.0)"
-    licence = "Licence Ouverte / Etalab (fr-lo)"
-    cadence = "semestrielle (nouvelle version du ROME)"
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         def validate(path: Path) -> Validated:

@@ -37,6 +37,7 @@ from oref.config import Settings
 from oref.errors import HttpError, SourceError
 from oref.http import Download
 from oref.landing import LandingZone
+from oref.reference import naf_codes
 from oref.sources.base import (
     FetchContext,
     FetchResult,
@@ -59,9 +60,9 @@ SEARCH_URL = "https://recherche-entreprises.api.gouv.fr/search"
 HOST = "recherche-entreprises.api.gouv.fr"
 PER_PAGE = 25  # the API's maximum
 MAX_RESULTS = 10_000
-# The ict_services perimeter (DESIGN §8): 58.2 + 61 + 62 + 63.1 + 95.1, NAF rév. 2, dotted.
-ICT_SERVICES = ("58.21Z", "58.29A", "58.29B", "58.29C", "61.10Z", "61.20Z", "61.30Z", "61.90Z", "62.01Z",
-                "62.02A", "62.02B", "62.03Z", "62.09Z", "63.11Z", "63.12Z", "95.11Z", "95.12Z")
+# The companies fetched: the ict_services NAF perimeter of the seed naf_digital_perimeters, dotted
+# as the API writes them; one ``activite_principale`` list, so one query per territory.
+PERIMETER = "ict_services"
 PAGE_KEYS = ("results", "total_results", "page", "per_page", "total_pages")
 COMPANY_KEYS = ("siren", "nom_complet", "activite_principale", "matching_etablissements")
 ESTABLISHMENT_KEYS = ("siret", "activite_principale", "commune", "est_siege", "etat_administratif",
@@ -76,7 +77,7 @@ def scope_queries(settings: Settings) -> list[dict[str, str]]:
 
 
 def search_params(geo: Mapping[str, str], page: int) -> dict[str, str]:
-    return {"activite_principale": ",".join(ICT_SERVICES), **geo, "limite_matching_etablissements": "100",
+    return {"activite_principale": ",".join(naf_codes(PERIMETER)), **geo, "limite_matching_etablissements": "100",
             "per_page": str(PER_PAGE), "page": str(page)}
 
 
@@ -180,9 +181,6 @@ def validation_frame(pages: list[dict[str, Any]], scope: tuple[str, ...]) -> pd.
 
 class SireneSource(Source):
     name = "sirene"
-    title = "Annuaire des entreprises — établissements du secteur numérique (Sirene)"
-    licence = "Licence Ouverte / Etalab 2.0"
-    cadence = "quotidienne (Sirene), extraction à chaque exécution"
     rate_limits: ClassVar[dict[str, float]] = {HOST: 7}  # the API answers 429 beyond 7 requests per second
 
     def fetch(self, ctx: FetchContext) -> FetchResult:

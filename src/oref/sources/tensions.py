@@ -190,9 +190,6 @@ def validation_frame(rows: Sequence[dict[str, str | None]]) -> pd.DataFrame:
 
 class TensionsSource(Source):
     name = "tensions"
-    title = "Dares / France Travail — Les tensions sur le marché du travail (FAP 228)"
-    licence = "Licence Ouverte / Etalab 2.0"
-    cadence = "annuelle"
     rate_limits: ClassVar[dict[str, float]] = {"statistiques.francetravail.org": 1.0}  # one workbook: be polite
 
     def fetch(self, ctx: FetchContext) -> FetchResult:

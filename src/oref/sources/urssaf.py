@@ -90,9 +90,6 @@ def landed_name(settings: Settings) -> str:
 
 class UrssafSource(Source):
     name = "urssaf"
-    title = "URSSAF — établissements employeurs et effectifs salariés par commune et APE"
-    licence = "ODbL"
-    cadence = "annuelle (mai-juin)"
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         settings = ctx.settings
