@@ -3,12 +3,15 @@
 Runs at 05:00 UTC on the 2nd of every month. One `fetch_<source>` task per source downloads the
 source and lands new files (a source whose files have not changed lands nothing); when every fetch
 succeeded, `build` builds a new DuckDB warehouse file from the landing zone and runs the quality
-checks, and `publish` swaps it in as the published warehouse that Superset reads. A failed fetch
-or a failed error-level check stops the run before `publish`: the published warehouse is then
-last month's, unchanged.
+checks, `publish` swaps it in as the published warehouse (and its serving file, which Superset
+reads), and `export` writes the open-data package and the dbt docs of what was published. A failed
+fetch or a failed error-level check stops the run before `publish`: the published warehouse is
+then last month's, unchanged. Whatever happened, `finish` (a teardown task, which does not change
+the run's state) writes the run's quality report and its row in the quality store.
 
-`build` and `publish` write DuckDB files and run in the `oref_duckdb_writer` pool (one slot),
-which must exist: `airflow pools set oref_duckdb_writer 1 "oref: DuckDB has one writer"`.
+These are the functions `oref run` calls (`oref.pipeline`), one task per step.
+`build`, `publish` and `finish` write DuckDB files and run in the `oref_duckdb_writer` pool (one
+slot), which must exist: `airflow pools set oref_duckdb_writer 1 "oref: DuckDB has one writer"`.
 Settings come from the `OREF_*` environment variables (see `docs/airflow.md`).
 """
 
@@ -27,6 +30,7 @@ from airflow.sdk import (
     dag,
     get_current_context,
     task,
+    teardown,
 )
 
 # Cheap at parse time (oref.sources costs ~0.4 s, mostly `requests`); the pipeline, with DuckDB
@@ -84,24 +88,47 @@ def oref_monthly_refresh() -> None:
         # Explicit because it is the gate: any failed fetch blocks the build and the publication.
         trigger_rule=TriggerRule.ALL_SUCCESS,
     )
-    def build(fetches: list[dict[str, Any]]) -> dict[str, Any]:
+    def build() -> dict[str, Any]:
         """Build and audit a new warehouse file; the result's ``path`` names it."""
         from oref.airflow_support import build_step
 
-        return build_step(get_current_context()["run_id"], fetches)
+        return build_step(get_current_context()["run_id"])
 
     @task(pool=WRITER_POOL, outlets=[PUBLISHED_WAREHOUSE])
     def publish(built: dict[str, Any]) -> dict[str, Any]:
-        """Swap the audited build in as the published warehouse."""
+        """Swap the audited build in as the published warehouse, with its serving file."""
         from oref.airflow_support import publish_step
 
         return publish_step(str(built["path"]))
 
+    # Its own task, after publish: it only reads the published warehouse, so a retry re-exports
+    # without publishing twice.
+    @task
+    def export(published: dict[str, Any]) -> dict[str, Any]:
+        """Write the open-data package and the dbt docs of the published warehouse."""
+        from oref.airflow_support import export_step
+
+        return export_step(get_current_context()["run_id"])
+
+    # A teardown runs once every upstream task is done, failed ones included, and does not decide
+    # the run's state: a run blocked by a source still fails, and still has its quality record.
+    @teardown
+    @task(pool=WRITER_POOL)
+    def finish() -> dict[str, Any]:
+        """Write the run's quality report and its row in the quality store, whatever the outcome."""
+        from oref.airflow_support import finish_step
+
+        return finish_step(get_current_context()["run_id"])
+
     # One task per source, not a mapped task: each source has its own retries, logs and state in
     # the UI, and the task ids stay stable when a source is added.
     fetched = [fetch.override(task_id=f"fetch_{name}")(name) for name in SOURCE_NAMES]
+    built = build()
     # TaskFlow passes XComArgs here and resolves them to the values when the task runs.
-    publish(build(fetched))  # type: ignore[arg-type]
+    published = publish(built)  # type: ignore[arg-type]
+    exported = export(published)  # type: ignore[arg-type]
+    fetched >> built  # the build reads what the fetches landed (and their step records), not their XCom
+    [*fetched, built, published, exported] >> finish()
 
 
 oref_monthly_refresh()

@@ -18,8 +18,9 @@ import re
 from typing import Any
 
 # DuckDB lets one process at a time open a database file for writing, so every task that writes
-# the warehouse (build, publish) takes the single slot of this Airflow pool; a second run or a
-# backfill queues instead of failing on "Could not set lock on file".
+# the warehouse or the quality store (build, publish, finish) takes the single slot of this Airflow
+# pool; a second run or a backfill queues instead of failing on "Could not set lock on file" (or,
+# for the quality store, instead of two runs rewriting it at once and one losing the other's row).
 WRITER_POOL = "oref_duckdb_writer"
 WRITER_POOL_SLOTS = 1
 WRITER_POOL_DESCRIPTION = "oref: DuckDB has one writer; the tasks that write the warehouse queue here"
@@ -75,27 +76,37 @@ def fetch_step(source: str, airflow_run_id: str) -> dict[str, Any]:
     return to_xcom(result)
 
 
-def build_step(airflow_run_id: str, fetches: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def build_step(airflow_run_id: str) -> dict[str, Any]:
     """Build a new warehouse file from the landing zone and audit it; ``path`` names the file.
 
-    ``fetches`` are the fetch tasks' results, recorded in the build's ``quality.runs`` as the CLI
-    does. Raises ``QualityGateError`` when an error-level check failed: that build is not published.
+    Raises ``QualityGateError`` when an error-level check failed: that build is not published.
+    The fetch tasks' results reach the run's record through their step files, not through XCom.
     """
     from oref.config import Settings
     from oref.pipeline import build
-    from oref.sources.base import FetchResult
 
-    settings = Settings.from_env()
-    results = [FetchResult(**fetched) for fetched in fetches or []]
-    return to_xcom(build(settings, run_id=sanitize_run_id(airflow_run_id), fetches=results))
+    return to_xcom(build(Settings.from_env(), run_id=sanitize_run_id(airflow_run_id)))
 
 
 def publish_step(build_path: str) -> dict[str, Any]:
-    """Swap the audited build in as the published warehouse; ``path`` names the published file."""
-    from pathlib import Path
-
+    """Swap the audited build in as the published warehouse (and its serving file)."""
     from oref.config import Settings
     from oref.pipeline import publish
 
-    settings = Settings.from_env()
-    return to_xcom(publish(settings, Path(build_path)))
+    return to_xcom(publish(Settings.from_env(), build_path))
+
+
+def export_step(airflow_run_id: str) -> dict[str, Any]:
+    """Write the open-data package and the dbt docs of what was just published, as ``oref run`` does."""
+    from oref.config import Settings
+    from oref.pipeline import export
+
+    return to_xcom(export(Settings.from_env(), sanitize_run_id(airflow_run_id)))
+
+
+def finish_step(airflow_run_id: str) -> dict[str, Any]:
+    """Record the run in the quality store and write its report, whatever happened to the other tasks."""
+    from oref.config import Settings
+    from oref.pipeline import finish
+
+    return to_xcom(finish(Settings.from_env(), sanitize_run_id(airflow_run_id)))

@@ -51,6 +51,7 @@ def _print_summary(summary: object) -> None:
         _say(f"  checks: {b.checks_passed} passed, {b.checks_failed} failed (error), {b.checks_warned} warnings")
     if summary.published:
         _say(f"  published: {summary.published.path} ({summary.published.bytes:,} bytes)")
+        _say(f"  serving file: {summary.published.serving}")
         if summary.published.previous:
             _say(f"  previous kept: {summary.published.previous}")
     else:
@@ -59,6 +60,8 @@ def _print_summary(summary: object) -> None:
         _say(f"  open data: {summary.open_data}")
     if summary.docs:
         _say(f"  dbt docs: {summary.docs}/index.html")
+    if summary.status:
+        _say(f"  run {summary.status}; quality report: {summary.report}; quality store: {summary.quality_store}")
     if summary.error:
         _say(f"  error: {summary.error}")
 
@@ -89,62 +92,59 @@ def cmd_fetch(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
-    from oref.pipeline import build, new_run_id
+    from oref.pipeline import build, finish, new_run_id
 
-    result = build(settings, args.run_id or new_run_id(), _say)
+    run_id = args.run_id or new_run_id()
+    try:
+        result = build(settings, run_id, _say)
+    except OrefError as exc:
+        finish(settings, run_id, _say, error=str(exc))  # the run ends here: record why
+        raise
     _say(f"build ready: {result.path} ({result.checks_passed} checks passed); publish with `oref publish`")
     return 0
 
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
-    from oref.publish import publish
+    """Publish a build, then export it: the same two steps as `oref run` and the DAG."""
+    from oref.pipeline import export, finish, publish, run_id_of
 
     build_path = Path(args.build) if args.build else _latest_build(settings)
     if build_path is None:
         _say(f"no build in {settings.build_dir}: run `oref build` first")
         return 1
-    result = publish(settings, build_path)
-    _say(f"published {build_path.name} -> {result.path}")
-    return _export(settings, _build_run_id(build_path))
-
-
-def _build_run_id(build_path: Path) -> str | None:
-    """``builds/<run id>/oref.duckdb`` -> the run id (else the published warehouse's last run decides)."""
-    return build_path.parent.name if build_path.name == "oref.duckdb" and build_path.parent.name else None
-
-
-def _export(settings: Settings, run_id: str | None) -> int:
-    """Copy the run's dbt docs and export the open data of the published warehouse."""
-    import duckdb
-
-    from oref.opendata import after_publish
-
-    if run_id is None:
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-        try:
-            row = con.execute("select run_id from quality.runs order by finished_at desc limit 1").fetchone()
-        finally:
-            con.close()
-        if not row:
-            _say("the published warehouse records no run (quality.runs): nothing to export")
+    run_id = run_id_of(build_path)
+    try:
+        result = publish(settings, build_path, _say)
+        _say(f"published {build_path.name} -> {result.path}")
+        if run_id is None:
+            _say("the build records no run (quality.runs): nothing to export")
             return 1
-        run_id = str(row[0])
-    after_publish(settings, run_id, _say)
+        export(settings, run_id, _say)
+    finally:
+        if run_id is not None:
+            finish(settings, run_id, _say)
     return 0
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from oref.pipeline import export, published_run
+
     if not settings.warehouse_path.exists():
         _say(f"no published warehouse at {settings.warehouse_path}: run `oref run` first")
         return 1
-    return _export(settings, args.run_id)
+    run_id = args.run_id or published_run(settings)
+    if run_id is None:
+        _say("the published warehouse records no run (quality.runs): nothing to export")
+        return 1
+    export(settings, run_id, _say)
+    return 0
 
 
 def cmd_rollback(settings: Settings, args: argparse.Namespace) -> int:
     from oref.publish import rollback
 
     result = rollback(settings)
-    _say(f"rolled back: {result.path} is the previous warehouse again")
+    _say(f"rolled back: {result.path} is the previous warehouse again; {result.serving} rewritten from it")
     return 0
 
 

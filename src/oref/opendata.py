@@ -37,6 +37,7 @@ from typing import Any
 
 import duckdb
 
+from oref import dbt
 from oref.config import Settings
 from oref.errors import OrefError
 
@@ -79,24 +80,8 @@ EXPORTED_TABLES: tuple[ExportedTable, ...] = (
                   ("indicator_code", "territory_level", "territory_code")),
 )
 
-# Used when the run's dbt manifest is not at hand (e.g. a build published by hand from elsewhere).
-FALLBACK_DESCRIPTIONS: dict[str, str] = {
-    "indicator_code": "Code stable de l'indicateur (voir docs/indicators.md).",
-    "indicator_label": "Libellé de l'indicateur.",
-    "territory_code": "Code du territoire (à lire avec territory_level).",
-    "territory_level": "Niveau du territoire : commune, epci, zone, bassin_bmo, departement ou region.",
-    "territory_name": "Nom du territoire.",
-    "period": "Période de la valeur (année, trimestre ou mois).",
-    "value": "Valeur de l'indicateur dans l'unité de la colonne unit ; vide quand elle est inconnue "
-             "(cellules sous secret statistique, ratio sans dénominateur).",
-    "numerator": "Numérateur d'un ratio (vide pour un total ou un comptage).",
-    "denominator": "Dénominateur d'un ratio (vide pour un total ou un comptage).",
-    "suppressed_count": "Nombre de cellules de la source non prises en compte car sous secret statistique "
-                        "ou vides ; 0 quand la valeur est complète.",
-    "unit": "Unité de la valeur.",
-    "source_vintage": "Millésime de la source.",
-    "preconisation_code": "Code de la préconisation suivie.",
-}
+# What the package reads beside the exported tables: the sources and their licences, the run.
+REQUIRED = ("marts.dim_source", "quality.runs")
 
 
 class OpenDataError(OrefError):
@@ -127,11 +112,6 @@ def opendata_dir(settings: Settings) -> Path:
 
 def docs_dir(settings: Settings) -> Path:
     return settings.data_dir / "docs"
-
-
-def dbt_target_dir(settings: Settings, run_id: str) -> Path:
-    """Where ``pipeline.run_dbt`` writes the run's dbt artefacts."""
-    return settings.runs_dir / run_id / "dbt_target"
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -236,7 +216,7 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, s
 
 def _manifest_docs(settings: Settings, run_id: str) -> dict[str, tuple[str, dict[str, str]]]:
     """model name -> (description, column descriptions) from the run's dbt manifest, if there is one."""
-    for candidate in (dbt_target_dir(settings, run_id) / "manifest.json",
+    for candidate in (dbt.target_dir(settings, run_id) / "manifest.json",
                       docs_dir(settings) / run_id / "manifest.json"):
         if candidate.is_file():
             try:
@@ -259,89 +239,47 @@ def _licence_code(raw: str | None) -> str:
     return "ODbL-1.0" if "odbl" in text or "open database" in text else "etalab-2.0"
 
 
-def _sources(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
-    """The package's ``sources``: one per source of the warehouse, with its licence and vintage."""
-    exists = con.execute("select count(*) from information_schema.tables "
-                         "where table_schema = 'marts' and table_name = 'dim_source'").fetchone()
+def _sources(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The package's ``sources``: one per row of ``marts.dim_source``, with its licence and vintage."""
     sources: list[dict[str, Any]] = []
-    if exists and exists[0]:
-        cols = {c for c, _, _ in _columns(con, "marts.dim_source")}
-
-        def pick(name: str) -> str:
-            return _ident(name) if name in cols else "null"
-
-        rows = con.execute(
-            f"select {pick('source_code')}, {pick('title_fr')}, {pick('publisher')}, {pick('licence_code')}, "
-            f"{pick('licence_url')}, {pick('homepage_url')}, {pick('source_vintage')}::varchar, "
-            f"{pick('fetched_at')}::varchar from marts.dim_source order by all").fetchall()
-        for code, title, publisher, licence, licence_url, homepage, vintage, fetched_at in rows:
-            entry: dict[str, Any] = {"title": title or code}
-            if homepage:
-                entry["path"] = homepage
-            if vintage:
-                entry["version"] = str(vintage)
-            lic: dict[str, str] = {"name": licence or _licence_code(licence)}
-            if licence_url:
-                lic["path"] = licence_url
-            entry["licenses"] = [lic]
-            if publisher:
-                entry["publisher"] = publisher
-            if code:
-                entry["name"] = code
-            if fetched_at:
-                entry["fetched_at"] = str(fetched_at).replace(" ", "T")
-            sources.append(entry)
-        return sources
-    # No dim_source in this warehouse: describe the sources from the pipeline's own registry and the
-    # files this run landed (quality.source_files).
-    from oref.sources import SOURCE_NAMES, get_source
-
-    vintages: dict[str, str] = {}
-    has_files = con.execute("select count(*) from information_schema.tables "
-                            "where table_schema = 'quality' and table_name = 'source_files'").fetchone()
-    if has_files and has_files[0]:
-        for name, vintage in con.execute(
-                "select source, string_agg(distinct coalesce(data_vintage, vintage), ', ' order by "
-                "coalesce(data_vintage, vintage)) from quality.source_files where run_id = ? group by source",
-                [run_id]).fetchall():
-            vintages[str(name)] = str(vintage)
-    for name in SOURCE_NAMES:
-        source = get_source(name)
-        code = _licence_code(source.licence)
-        entry = {"name": name, "title": source.title,
-                 "licenses": [{"name": code, "title": source.licence, "path": LICENCES[code]["path"]}]}
-        if name in vintages:
-            entry["version"] = vintages[name]
+    rows = con.execute(
+        "select source_code, title_fr, publisher, licence_code, licence_url, homepage_url, "
+        "source_vintage::varchar, fetched_at::varchar from marts.dim_source order by all").fetchall()
+    for code, title, publisher, licence, licence_url, homepage, vintage, fetched_at in rows:
+        entry: dict[str, Any] = {"name": code, "title": title or code}
+        if homepage:
+            entry["path"] = homepage
+        if vintage:
+            entry["version"] = str(vintage)
+        lic: dict[str, str] = {"name": licence or _licence_code(licence)}
+        if licence_url:
+            lic["path"] = licence_url
+        entry["licenses"] = [lic]
+        if publisher:
+            entry["publisher"] = publisher
+        if fetched_at:
+            entry["fetched_at"] = str(fetched_at).replace(" ", "T")
         sources.append(entry)
     return sources
 
 
 def _run_created(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
     """When the run finished (``quality.runs``), else now: the package's ``created``."""
-    try:
-        row = con.execute("select max(finished_at) from quality.runs where run_id = ?", [run_id]).fetchone()
-    except duckdb.Error:
-        row = None
+    row = con.execute("select max(finished_at) from quality.runs where run_id = ?", [run_id]).fetchone()
     when = row[0] if row and row[0] is not None else datetime.now(UTC).replace(tzinfo=None)
     return when.replace(microsecond=0).isoformat() + "Z"
 
 
 def _latest_run(con: duckdb.DuckDBPyConnection) -> str | None:
-    try:
-        row = con.execute("select run_id from quality.runs order by finished_at desc nulls last limit 1").fetchone()
-    except duckdb.Error:
-        return None
+    row = con.execute("select run_id from quality.runs order by finished_at desc nulls last limit 1").fetchone()
     return str(row[0]) if row else None
 
 
 def _territory(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     """'Martinique (972)' from the warehouse, else the configured code."""
     kind, code = settings.territory.kind, settings.territory.code
-    try:
-        row = con.execute("select any_value(territory_name) from marts.mart_indicators "
-                          "where territory_level = ? and territory_code = ?", [kind, code]).fetchone()
-    except duckdb.Error:
-        row = None
+    row = con.execute("select any_value(territory_name) from marts.mart_indicators "
+                      "where territory_level = ? and territory_code = ?", [kind, code]).fetchone()
     name = row[0] if row and row[0] else None
     return f"{name} ({settings.territory.label})" if name else settings.territory.label
 
@@ -375,7 +313,7 @@ def _export_table(con: duckdb.DuckDBPyConnection, table: ExportedTable, out: Pat
     fields: list[dict[str, Any]] = []
     for name, dtype, nullable in columns:
         spec: dict[str, Any] = {"name": name, "type": field_type(dtype)}
-        description = column_docs.get(name) or FALLBACK_DESCRIPTIONS.get(name)
+        description = column_docs.get(name)
         if description:
             spec["description"] = " ".join(description.split())
         if not nullable or name in table.primary_key:
@@ -402,19 +340,20 @@ def export_open_data(settings: Settings, run_id: str) -> OpenDataPackage:
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
+            existing = {f"{s}.{t}" for s, t in con.execute(
+                "select table_schema, table_name from information_schema.tables").fetchall()}
+            for relation in (*(t.relation for t in EXPORTED_TABLES), *REQUIRED):
+                if relation not in existing:
+                    raise OpenDataError(f"{relation} is not in the published warehouse")
             latest = _latest_run(con)
             if latest is not None and latest != run_id:
                 raise OpenDataError(f"the published warehouse was built by run {latest}, not {run_id}")
-            existing = {f"{s}.{t}" for s, t in con.execute(
-                "select table_schema, table_name from information_schema.tables").fetchall()}
-            sources = _sources(con, run_id)
+            sources = _sources(con)
             created = _run_created(con, run_id)
             territory = _territory(con, settings)
             resources: list[dict[str, Any]] = []
             rows: dict[str, int] = {}
             for table in EXPORTED_TABLES:
-                if table.relation not in existing:
-                    raise OpenDataError(f"{table.relation} is not in the published warehouse")
                 fields, count = _export_table(con, table, tmp, docs)
                 rows[table.name] = count
                 model_doc, _ = docs.get(table.relation.split(".", 1)[1], ("", {}))
@@ -438,9 +377,8 @@ def export_open_data(settings: Settings, run_id: str) -> OpenDataPackage:
         odbl = [str(s["title"]) for s in sources
                 if any(_licence_code(lic.get("name")) == "ODbL-1.0" for lic in s.get("licenses", []))]
         licence = "ODbL-1.0" if odbl else "etalab-2.0"
-        contents = ["la table des indicateurs (une ligne par indicateur × territoire × période)"]
-        if "tableau_de_bord_preconisations" in rows:
-            contents.append("le tableau de bord des préconisations")
+        contents = ["la table des indicateurs (une ligne par indicateur × territoire × période)",
+                    "le tableau de bord des préconisations"]
         package = {
             "name": f"oref-{settings.territory.label.replace(':', '-').lower()}-indicateurs",
             "id": f"oref-{settings.territory.label.replace(':', '-').lower()}-{run_id}",
@@ -478,7 +416,7 @@ def export_open_data(settings: Settings, run_id: str) -> OpenDataPackage:
 def publish_dbt_docs(settings: Settings, run_id: str) -> Path | None:
     """Copy the run's ``dbt docs generate`` output to ``<data>/docs/<run_id>/``; None when there is none."""
     _check_run_id(run_id)
-    target = dbt_target_dir(settings, run_id)
+    target = dbt.target_dir(settings, run_id)
     if not (target / "index.html").is_file() or not (target / "catalog.json").is_file():
         return None
     root = docs_dir(settings)

@@ -1,17 +1,21 @@
-"""The refresh, step by step: fetch each source, build a new warehouse file, audit it, publish it.
+"""The refresh, one function per step: fetch, build, publish, export, then finish.
 
-The CLI and the Airflow DAG call these same functions.
+The CLI (``oref run`` and the one-step commands), the Airflow DAG (one task per step, through
+``oref.airflow_support``) and the tests call these same functions, so every path that publishes
+also exports the open-data package and the dbt docs, and every run ends in ``finish``, which
+writes the run's quality report and its record in the quality store whatever the outcome
+(published, blocked, failed).
+
+Each step records what it did in ``runs/<run_id>/steps/<step>.json``. ``finish`` reads those
+records, so it works the same after an in-process ``run`` and after Airflow tasks that ran in
+separate processes. Running dbt lives in ``oref.dbt``; recording checks and the report in
+``oref.quality``; the atomic swap in ``oref.publish``; the export in ``oref.opendata``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import os
-import re
 import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -21,24 +25,26 @@ from typing import Any
 
 import duckdb
 
+from oref import dbt
 from oref.config import Settings
 from oref.errors import OrefError, QualityGateError, SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
-from oref.opendata import after_publish
-from oref.publish import PublishResult
-from oref.publish import publish as publish_build
+from oref.opendata import PostPublish, after_publish
+from oref.publish import PublishResult, serving_of, smoke_check_serving, write_serving
+from oref.publish import publish as swap_in
 from oref.quality.checks import CheckResult, load_checks, save_checks
+from oref.quality.report import write_report
+from oref.quality.store import RunRecord, StoreWrite, landed_files, now, readable, record_run, write_tables
+from oref.quality.store import copy_history as copy_quality_history
 from oref.sources import SOURCE_NAMES, get_source
 from oref.sources.base import FetchContext, FetchResult
-
-log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
 
-def new_run_id(now: datetime | None = None) -> str:
-    return f"{(now or datetime.now(UTC)).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
+def new_run_id(moment: datetime | None = None) -> str:
+    return f"{(moment or datetime.now(UTC)).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
 
 
 @dataclass
@@ -50,6 +56,7 @@ class BuildResult:
     checks_failed: int = 0
     checks_warned: int = 0
     failures: list[str] = field(default_factory=list)
+    serving: str | None = None  # builds/<run_id>/serving.duckdb
 
 
 @dataclass
@@ -63,6 +70,9 @@ class RunSummary:
     published: PublishResult | None = None
     open_data: str | None = None  # data/opendata/<run_id>/ (oref.opendata)
     docs: str | None = None  # data/docs/<run_id>/ (dbt docs of the run)
+    status: str | None = None  # published | blocked | failed, as recorded in quality.runs
+    report: str | None = None  # the run's HTML quality report
+    quality_store: str | None = None
     error: str | None = None
     finished_at: str | None = None
 
@@ -74,24 +84,54 @@ class RunSummary:
         return asdict(self)
 
 
-# --- fetch -------------------------------------------------------------------------------------
+# --- the run's step records ---------------------------------------------------------------------
+def steps_dir(settings: Settings, run_id: str) -> Path:
+    return settings.runs_dir / run_id / "steps"
+
+
+def record_step(settings: Settings, run_id: str, step: str, status: str, started_at: str, **data: Any) -> None:
+    """Write ``runs/<run_id>/steps/<step>.json``: one file per step, as Airflow runs steps in parallel."""
+    directory = steps_dir(settings, run_id)
+    directory.mkdir(parents=True, exist_ok=True)
+    document = {"step": step, "status": status, "started_at": started_at, "finished_at": now(), **data}
+    tmp = directory / f".{step}.{secrets.token_hex(4)}.tmp"
+    tmp.write_text(json.dumps(document, indent=1, ensure_ascii=False, default=str) + "\n", "utf-8")
+    tmp.replace(directory / f"{step}.json")
+
+
+def read_steps(settings: Settings, run_id: str) -> dict[str, dict[str, Any]]:
+    directory = steps_dir(settings, run_id)
+    if not directory.is_dir():
+        return {}
+    return {path.stem: json.loads(path.read_text("utf-8")) for path in sorted(directory.glob("*.json"))}
+
+
+def _fetches(steps: dict[str, dict[str, Any]]) -> list[FetchResult]:
+    return [FetchResult(**s["result"]) for name, s in steps.items() if name.startswith("fetch_")]
+
+
+# --- fetch --------------------------------------------------------------------------------------
 def fetch_source(settings: Settings, name: str, run_id: str) -> FetchResult:
     """Fetch one source; raises ``SourceError`` (after recording its checks) when it fails."""
+    started = now()
     source = get_source(name)
     landing = LandingZone(settings)
     with HttpClient(settings, rate_limits=source.rate_limits) as http:
         ctx = FetchContext(settings=settings, http=http, landing=landing, run_id=run_id)
         try:
             result = source.fetch(ctx)
-        except SourceError as exc:
-            ctx.checks.append(CheckResult(name, "fetch_and_land", "oref", "error", "fail", str(exc),
-                                          target=exc.url or exc.file or ""))
+        except OrefError as exc:
+            target = (exc.url or exc.file or "") if isinstance(exc, SourceError) else ""
+            ctx.checks.append(CheckResult(name, "fetch_and_land", "oref", "error", "fail", str(exc), target=target))
             save_checks(settings.runs_dir, run_id, name, ctx.checks)
+            failed = FetchResult(name, "failed", message=str(exc), checks_failed=1)
+            record_step(settings, run_id, f"fetch_{name}", "failed", started, result=asdict(failed))
             raise
         ctx.checks.append(CheckResult(name, "fetch_and_land", "oref", "error", "pass", result.message))
         save_checks(settings.runs_dir, run_id, name, ctx.checks)
     result.checks_passed = sum(c.status == "pass" for c in ctx.checks)
     result.checks_failed = sum(c.status == "fail" for c in ctx.checks)
+    record_step(settings, run_id, f"fetch_{name}", result.status, started, result=asdict(result))
     return result
 
 
@@ -104,189 +144,44 @@ def fetch_all(settings: Settings, run_id: str, progress: Progress = print,
         progress(f"[fetch {index}/{len(names)}] {name} ...")
         try:
             result = fetch_source(settings, name, run_id)
-        except SourceError as exc:
+        except OrefError as exc:
             result = FetchResult(name, "failed", message=str(exc))
-        except OrefError as exc:  # pragma: no cover - defensive: any of our errors fails the source only
-            result = FetchResult(name, "failed", message=f"{type(exc).__name__}: {exc}")
         results.append(result)
         progress(f"[fetch {index}/{len(names)}] {name}: {result.status} ({result.rows} rows, "
                  f"{time.monotonic() - started:.1f}s){' — ' + result.message if result.status == 'failed' else ''}")
     return results
 
 
-# --- build -------------------------------------------------------------------------------------
-def _dbt_executable() -> str:
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
+# --- build --------------------------------------------------------------------------------------
+SERVING_CHECK = "serving_file_readable"
 
 
-_DBT_PROGRESS = re.compile(r"(\d+ of \d+) (OK|PASS|FAIL|ERROR|WARN|SKIP)\s+(.*?)(?:\s\.{2,}|\s*\[|$)")
-
-
-def dbt_vars(settings: Settings, run_id: str) -> dict[str, object]:
-    return {"territory_kind": settings.territory.kind, "territory_code": settings.territory.code, "run_id": run_id,
-            "comparison_departements": list(settings.comparison_departements)}
-
-
-def run_dbt(settings: Settings, build_path: Path, run_id: str, args: list[str],
-            progress: Progress = print) -> tuple[int, Path]:
-    """Run a dbt command against the build file; returns (exit code, target path)."""
-    target = settings.runs_dir / run_id / "dbt_target"
-    env = {**os.environ, "OREF_DBT_DUCKDB_PATH": str(build_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "DBT_USE_COLORS": "false"}
-    command = [
-        _dbt_executable(), *args,
-        "--project-dir", str(settings.dbt_project_dir),
-        "--profiles-dir", str(settings.dbt_project_dir),
-        "--target-path", str(target),
-        "--log-path", str(settings.runs_dir / run_id / "dbt_logs"),
-        "--vars", json.dumps(dbt_vars(settings, run_id)),
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                               cwd=settings.dbt_project_dir)
-    assert process.stdout is not None
-    tail: list[str] = []
-    for line in process.stdout:
-        line = line.rstrip()
-        tail = [*tail[-40:], line]
-        # "12 of 140 OK created sql table model marts.x": show models as they are built and any
-        # test that did not pass; passing tests are counted in the summary instead
-        if m := _DBT_PROGRESS.search(line):
-            counter, status, what = m.group(1), m.group(2), m.group(3).rstrip(" .")
-            if status != "PASS":
-                progress(f"    dbt {counter} {status} {what}")
-    code = process.wait()
-    if code not in (0, 1):  # 1 = tests failed or models errored: reported from run_results.json
-        raise OrefError(f"dbt crashed (exit {code}):\n" + "\n".join(tail))
-    if code == 1 and not (target / "run_results.json").exists():
-        raise OrefError("dbt failed before running anything:\n" + "\n".join(tail))
-    return code, target
-
-
-def generate_docs(settings: Settings, build_path: Path, run_id: str, progress: Progress = print) -> Path:
-    """``dbt docs generate --static`` into the run's target (index.html, static_index.html, catalog.json).
-
-    dbt rewrites run_results.json with the compile results: the build's one is put back, since the
-    quality checks and the run's record read it.
-    """
-    target = settings.runs_dir / run_id / "dbt_target"
-    results = target / "run_results.json"
-    kept = results.read_bytes() if results.exists() else None
-    try:
-        code, target = run_dbt(settings, build_path, run_id, ["docs", "generate", "--static"], progress)
-    finally:
-        if kept is not None:
-            results.write_bytes(kept)
-    if code != 0 or not (target / "catalog.json").exists():
-        raise OrefError(f"dbt docs generate failed (exit {code}); see {settings.runs_dir / run_id / 'dbt_logs'}")
-    return target
-
-
-def dbt_check_results(target: Path) -> list[CheckResult]:
-    """dbt's run_results.json as check results: tests, unit tests and model builds."""
-    path = target / "run_results.json"
-    if not path.exists():
-        return []
-    data = json.loads(path.read_text("utf-8"))
-    results: list[CheckResult] = []
-    for item in data.get("results", []):
-        unique_id: str = item["unique_id"]
-        kind = unique_id.split(".", 1)[0]
-        status = item.get("status")
-        failures = item.get("failures")
-        name = unique_id.split(".", 2)[-1]
-        if kind in ("test", "unit_test"):
-            severity = "warn" if status == "warn" else "error"
-            ok = status in ("pass", "success") or status == "warn"
-            results.append(CheckResult("warehouse", f"dbt_{kind}:{name}", "dbt", severity,  # type: ignore[arg-type]
-                                       "pass" if ok and status != "warn" else "fail",
-                                       (item.get("message") or "") if not ok or status == "warn" else "",
-                                       "" if failures is None else str(failures), unique_id))
-        elif status in ("error", "fail"):
-            results.append(CheckResult("warehouse", f"dbt_{kind}:{name}", "dbt", "error", "fail",
-                                       item.get("message") or "", "", unique_id))
-    return results
-
-
-QUALITY_DDL = """
-create schema if not exists quality;
-create table if not exists quality.runs (
-    run_id varchar, started_at timestamp, finished_at timestamp, territory varchar, source_mode varchar,
-    status varchar, sources_fetched integer, sources_unchanged integer, sources_failed integer,
-    checks_passed integer, checks_failed integer, checks_warned integer, oref_version varchar
-);
-create table if not exists quality.check_results (
-    run_id varchar, source varchar, check_name varchar, engine varchar, severity varchar, status varchar,
-    message varchar, observed varchar, target varchar, checked_at timestamp
-);
-create table if not exists quality.source_files (
-    run_id varchar, source varchar, name varchar, vintage varchar, data_vintage varchar, url varchar,
-    fetched_at timestamp, bytes bigint, sha256 varchar, rows bigint
-);
-"""
-
-
-def _write_quality(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, started_at: str,
-                   checks: list[CheckResult], fetches: list[FetchResult] | None) -> None:
-    con.execute(QUALITY_DDL)
-    # keep the history stewards chart: copy earlier runs from the published warehouse
-    if settings.warehouse_path.exists():
-        con.execute(f"attach '{settings.warehouse_path}' as published (read_only)")
-        try:
-            for table in ("runs", "check_results", "source_files"):
-                exists = con.execute(
-                    "select count(*) from duckdb_tables() where database_name = 'published' "
-                    "and schema_name = 'quality' and table_name = ?", [table]).fetchone()
-                if exists and exists[0]:
-                    con.execute(f"insert into quality.{table} by name select * from published.quality.{table} "
-                                "where run_id <> ?", [run_id])
-        finally:
-            con.execute("detach published")
-    con.execute("delete from quality.check_results where run_id = ?", [run_id])
-    con.executemany(
-        "insert into quality.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[run_id, c.source, c.check_name, c.engine, c.severity, c.status, c.message, c.observed, c.target,
-          c.checked_at[:19]] for c in checks],
-    )
-    landing = LandingZone(settings)
-    con.execute("delete from quality.source_files where run_id = ?", [run_id])
-    for name in SOURCE_NAMES:
-        for landed in landing.latest_by_name(name).values():
-            m = landed.manifest
-            con.execute("insert into quality.source_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [run_id, name, landed.name, landed.vintage, landed.data_vintage, m.get("url"),
-                         m["fetched_at"][:19], m.get("bytes"), landed.sha256, m.get("rows")])
-    fetches = fetches or []
-    con.execute("delete from quality.runs where run_id = ?", [run_id])
-    con.execute(
-        "insert into quality.runs values (?, ?, current_timestamp::timestamp, ?, ?, 'built', ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, started_at[:19], settings.territory.label, settings.source_mode,
-         sum(f.status == "landed" for f in fetches), sum(f.status == "unchanged" for f in fetches),
-         sum(f.status == "failed" for f in fetches), sum(c.status == "pass" for c in checks),
-         sum(c.blocking for c in checks), sum(c.status == "fail" and not c.blocking for c in checks),
-         _version()],
-    )
-
-
-def _version() -> str:
-    from oref import __version__
-
-    return __version__
-
-
-def build(settings: Settings, run_id: str, progress: Progress = print,
-          fetches: list[FetchResult] | None = None) -> BuildResult:
+def build(settings: Settings, run_id: str, progress: Progress = print) -> BuildResult:
     """Load the latest landed files into a new build file, run dbt build and audit it.
 
-    Raises ``QualityGateError`` when an error-level check failed (the build file stays in
-    ``warehouse/builds/`` for debugging; nothing is published).
+    The audit is every check of the run (landing suites, dbt tests and unit tests, the serving
+    file's smoke check). Raises ``QualityGateError`` when an error-level check failed: the build
+    file stays in ``warehouse/builds/<run_id>/`` for debugging and nothing is published.
     """
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started = now()
+    try:
+        result = _build(settings, run_id, progress)
+    except QualityGateError as exc:
+        record_step(settings, run_id, "build", "blocked", started, message=str(exc))
+        raise
+    except Exception as exc:
+        record_step(settings, run_id, "build", "failed", started, message=f"{type(exc).__name__}: {exc}")
+        raise
+    record_step(settings, run_id, "build", "built", started, result=asdict(result))
+    return result
+
+
+def _build(settings: Settings, run_id: str, progress: Progress) -> BuildResult:
     # builds/<run>/oref.duckdb: DuckDB names a file's catalog after its stem, and dbt's views refer to
     # it ("oref".raw.x); the build must carry the published name or staging views break once published
     path = settings.build_dir / run_id / "oref.duckdb"
     path.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in (path, Path(f"{path}.wal")):
+    for leftover in (path, Path(f"{path}.wal"), serving_of(path)):
         leftover.unlink(missing_ok=True)
     result = BuildResult(str(path), run_id)
     landing = LandingZone(settings)
@@ -304,82 +199,207 @@ def build(settings: Settings, run_id: str, progress: Progress = print,
     finally:
         con.close()
     progress("[dbt] build (models, data tests, unit tests) ...")
-    _, target = run_dbt(settings, path, run_id, ["build"], progress)
-    checks = load_checks(settings.runs_dir, run_id) + dbt_check_results(target)
-    con = duckdb.connect(str(path))
-    try:
-        _write_quality(con, settings, run_id, started_at, checks, fetches)
-    finally:
-        con.close()
+    _, target = dbt.run(settings, path, run_id, ["build"], progress)
+    progress("[serving] marts -> serving.duckdb ...")
+    save_checks(settings.runs_dir, run_id, "warehouse", [_serving_check(path)])
+    result.serving = str(serving_of(path))
+    checks = load_checks(settings.runs_dir, run_id) + dbt.check_results(target)
     result.checks_passed = sum(c.status == "pass" for c in checks)
     result.checks_failed = sum(c.blocking for c in checks)
     result.checks_warned = sum(c.status == "fail" and not c.blocking for c in checks)
     result.failures = [f"{c.source}/{c.check_name}: {c.message}" for c in checks if c.blocking]
+    reason = (f"{len(result.failures)} error-level check(s) failed; not publishing:\n  "
+              + "\n  ".join(result.failures[:20])) if result.failures else None
+    # the warehouse carries its own audit; a file that passes is only ever read once published
+    record = _run_record(settings, run_id, read_steps(settings, run_id), checks,
+                         "blocked" if reason else "published", reason)
+    con = duckdb.connect(str(path))
+    try:
+        write_tables(con, record, checks, landed_files(settings))
+        _copy_history(con, settings, run_id)
+    finally:
+        con.close()
     write_report(settings, run_id, checks)
-    if result.failures:
-        raise QualityGateError(
-            f"{len(result.failures)} error-level check(s) failed; not publishing:\n  "
-            + "\n  ".join(result.failures[:20])
-        )
+    if reason:
+        raise QualityGateError(reason)
     progress("[dbt] docs generate ...")
-    generate_docs(settings, path, run_id, progress)
+    dbt.generate_docs(settings, path, run_id, progress)
     return result
 
 
-def write_report(settings: Settings, run_id: str, checks: list[CheckResult]) -> Path:
-    """A plain HTML page per run for data stewards: what passed, what failed and why."""
-    import html
-
-    settings.reports_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.reports_dir / f"quality-{run_id}.html"
-    rows = "\n".join(
-        f"<tr class='{c.status}'><td>{html.escape(c.source)}</td><td>{html.escape(c.check_name)}</td>"
-        f"<td>{c.engine}</td><td>{c.severity}</td><td>{'réussi' if c.status == 'pass' else 'échec'}</td>"
-        f"<td>{html.escape(c.observed)}</td><td>{html.escape(c.message)}</td></tr>"
-        for c in sorted(checks, key=lambda c: (c.status != "fail", c.source, c.check_name))
-    )
-    failed = sum(c.status == "fail" for c in checks)
-    path.write_text(
-        "<!doctype html><html lang='fr'><meta charset='utf-8'><title>Qualité — exécution "
-        f"{html.escape(run_id)}</title><style>body{{font-family:sans-serif}} td,th{{padding:2px 8px}}"
-        " .fail{background:#fdd}</style>"
-        f"<h1>Rapport qualité — exécution {html.escape(run_id)}</h1>"
-        f"<p>Territoire {html.escape(settings.territory.label)} · mode {settings.source_mode} · "
-        f"{len(checks)} contrôles, {failed} en échec</p>"
-        "<table><tr><th>Source</th><th>Contrôle</th><th>Moteur</th><th>Sévérité</th><th>Résultat</th>"
-        f"<th>Observé</th><th>Message</th></tr>{rows}</table></html>\n",
-        "utf-8",
-    )
-    return path
-
-
-def publish(settings: Settings, build_path: str | Path) -> PublishResult:
-    return publish_build(settings, build_path)
-
-
-# --- the whole refresh -------------------------------------------------------------------------
-def run(settings: Settings, run_id: str | None = None, progress: Progress = print) -> RunSummary:
-    run_id = run_id or new_run_id()
-    summary = RunSummary(run_id, settings.territory.label, settings.source_mode,
-                         datetime.now(UTC).isoformat(timespec="seconds"))
-    progress(f"oref run {run_id}: territory {settings.territory.label}, sources {settings.source_mode}")
-    summary.fetches = fetch_all(settings, run_id, progress)
-    failed = [f for f in summary.fetches if f.status == "failed"]
+def _serving_check(build_path: Path) -> CheckResult:
+    """Write the build's serving file and open it as Superset will: an error-level check."""
+    serving = serving_of(build_path)
     try:
+        write_serving(build_path, serving)
+        rows = smoke_check_serving(serving)
+    except (OrefError, duckdb.Error) as exc:
+        return CheckResult("warehouse", SERVING_CHECK, "oref", "error", "fail", str(exc), target=str(serving))
+    return CheckResult("warehouse", SERVING_CHECK, "oref", "error", "pass",
+                       f"marts only, {rows:,} rows in marts.mart_indicators", str(rows), str(serving))
+
+
+def _copy_history(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> None:
+    """Earlier runs, for stewards charting the history: from the quality store, else the published warehouse."""
+    for source in (settings.quality_path, settings.warehouse_path):
+        if source.is_file() and readable(source) is None:
+            con.execute(f"attach '{str(source).replace(chr(39), chr(39) * 2)}' as history (read_only)")
+            try:
+                copy_quality_history(con, "history", except_run=run_id)
+            finally:
+                con.execute("detach history")
+            return
+
+
+# --- publish and export -------------------------------------------------------------------------
+def run_id_of(build_path: Path) -> str | None:
+    """``builds/<run_id>/oref.duckdb`` -> the run id; else the newest run the file records."""
+    if build_path.name == "oref.duckdb" and build_path.parent.parent.name == "builds":
+        return build_path.parent.name
+    if not build_path.is_file():
+        return None
+    con = duckdb.connect(str(build_path), read_only=True)
+    try:
+        row = con.execute("select run_id from quality.runs order by finished_at desc limit 1").fetchone()
+    except duckdb.Error:
+        row = None
+    finally:
+        con.close()
+    return str(row[0]) if row else None
+
+
+def published_run(settings: Settings) -> str | None:
+    """The run that built the published warehouse (its newest ``quality.runs`` row)."""
+    return run_id_of(settings.warehouse_path) if settings.warehouse_path.is_file() else None
+
+
+def publish(settings: Settings, build_path: str | Path, progress: Progress = print) -> PublishResult:
+    """Swap an audited build in as the published warehouse, with its serving file.
+
+    Publishing is always followed by ``export`` (``run`` and ``oref publish`` call it; the DAG has an
+    export task). A build already published by this run (an Airflow retry after the swap) is not an
+    error: the build file is gone because it is the published warehouse.
+    """
+    build_file = Path(build_path)
+    run_id = run_id_of(build_file)
+    started = now()
+    if not build_file.exists() and run_id is not None and published_run(settings) == run_id:
+        progress(f"[publish] run {run_id} is already published")
+        result = PublishResult(str(settings.warehouse_path), None, settings.warehouse_path.stat().st_size,
+                               str(settings.serving_path))
+    else:
+        progress("[publish] atomic swap ...")
+        try:
+            result = swap_in(settings, build_file)
+        except OrefError as exc:
+            if run_id:
+                record_step(settings, run_id, "publish", "failed", started, message=str(exc))
+            raise
+    if run_id:
+        record_step(settings, run_id, "publish", "published", started, result=asdict(result))
+    progress(f"[publish] {result.path} and {result.serving}")
+    return result
+
+
+def export(settings: Settings, run_id: str, progress: Progress = print) -> PostPublish:
+    """Write the open-data package and the dbt docs of the published warehouse (built by ``run_id``)."""
+    started = now()
+    try:
+        exported = after_publish(settings, run_id, progress)
+    except OrefError as exc:
+        record_step(settings, run_id, "export", "failed", started, message=str(exc))
+        raise
+    record_step(settings, run_id, "export", "exported", started, result=asdict(exported))
+    return exported
+
+
+# --- finish -------------------------------------------------------------------------------------
+def _run_record(settings: Settings, run_id: str, steps: dict[str, dict[str, Any]], checks: list[CheckResult],
+                status: str, reason: str | None) -> RunRecord:
+    from oref import __version__
+    from oref.quality.report import report_path
+
+    fetches = _fetches(steps)
+    started = min((s["started_at"] for s in steps.values()), default=now())
+    return RunRecord(
+        run_id=run_id, started_at=started, finished_at=now(), territory=settings.territory.label,
+        source_mode=settings.source_mode, status=status,  # type: ignore[arg-type]
+        sources_fetched=sum(f.status == "landed" for f in fetches),
+        sources_unchanged=sum(f.status == "unchanged" for f in fetches),
+        sources_failed=sum(f.status == "failed" for f in fetches),
+        checks_passed=sum(c.status == "pass" for c in checks), checks_failed=sum(c.blocking for c in checks),
+        checks_warned=sum(c.status == "fail" and not c.blocking for c in checks), oref_version=__version__,
+        reason=reason, report_path=str(report_path(settings, run_id).resolve()),
+    )
+
+
+def outcome(steps: dict[str, dict[str, Any]], error: str | None = None) -> tuple[str, str | None]:
+    """(status, reason) of a run from its step records: published, blocked or failed."""
+    publish_step, build_step = steps.get("publish", {}), steps.get("build", {})
+    failed_sources = [f for f in _fetches(steps) if f.status == "failed"]
+    if publish_step.get("status") == "published":
+        return "published", None
+    if failed_sources:
+        return "blocked", "source(s) failed, publication blocked: " + "; ".join(f.message for f in failed_sources)
+    if build_step.get("status") in ("blocked", "failed"):
+        return str(build_step["status"]), str(build_step.get("message") or error or "")
+    if publish_step.get("status") == "failed":
+        return "failed", str(publish_step.get("message") or error or "")
+    if build_step:
+        return "failed", error or "the build passed its checks but was not published (no publish step ran)"
+    return "failed", error or "the run stopped before its build (no build step ran)"
+
+
+def finish(settings: Settings, run_id: str, progress: Progress = print, *, error: str | None = None) -> RunRecord:
+    """End a run, whatever its outcome: write its quality report and its record in the quality store.
+
+    ``error`` is the reason to record when the step records name none (an error outside the steps).
+    """
+    steps = read_steps(settings, run_id)
+    status, reason = outcome(steps, error)
+    checks = load_checks(settings.runs_dir, run_id)
+    if "build" in steps:
+        checks += dbt.check_results(dbt.target_dir(settings, run_id))
+    export_step = steps.get("export", {})
+    if export_step.get("status") == "failed":
+        checks.append(CheckResult("warehouse", "open_data_export", "oref", "error", "fail",
+                                  str(export_step.get("message") or "")))
+    record = _run_record(settings, run_id, steps, checks, status, reason)
+    written: StoreWrite = record_run(settings, record, checks, landed_files(settings), progress)
+    # after the store: a store that had to be rebuilt adds a check the report must show
+    write_report(settings, run_id, [*checks, *written.checks_added], status=status, reason=reason)
+    progress(f"[quality] run {run_id} {status}; {written.runs} run(s) in {written.path}")
+    return record
+
+
+# --- the whole refresh --------------------------------------------------------------------------
+def run(settings: Settings, run_id: str | None = None, progress: Progress = print) -> RunSummary:
+    """Fetch, build, publish and export, then finish: ``oref run`` and the tests' shared run."""
+    run_id = run_id or new_run_id()
+    summary = RunSummary(run_id, settings.territory.label, settings.source_mode, now())
+    progress(f"oref run {run_id}: territory {settings.territory.label}, sources {settings.source_mode}")
+    try:
+        summary.fetches = fetch_all(settings, run_id, progress)
+        failed = [f for f in summary.fetches if f.status == "failed"]
         if failed:
             raise QualityGateError(
                 "source(s) failed, publication blocked: " + "; ".join(f.message for f in failed))
-        summary.build = build(settings, run_id, progress, summary.fetches)
-        progress("[publish] atomic swap ...")
-        summary.published = publish(settings, summary.build.path)
+        summary.build = build(settings, run_id, progress)
+        summary.published = publish(settings, summary.build.path, progress)
         # the warehouse is published from here on: a failed export fails the run, not the publish
-        exported = after_publish(settings, run_id, progress)
+        exported = export(settings, run_id, progress)
         summary.docs = exported.docs
         summary.open_data = exported.open_data.path if exported.open_data else None
     except OrefError as exc:
         summary.error = str(exc)
-    summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-    record = settings.runs_dir / run_id / "summary.json"
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps(summary.to_json(), indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
+    try:
+        record = finish(settings, run_id, progress, error=summary.error)
+        summary.status, summary.report = record.status, record.report_path
+        summary.quality_store = str(settings.quality_path)
+    except (OrefError, duckdb.Error, OSError) as exc:
+        summary.error = "; ".join(filter(None, [summary.error, f"the quality store was not written: {exc}"]))
+    summary.finished_at = now()
+    path = settings.runs_dir / run_id / "summary.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary.to_json(), indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
     return summary

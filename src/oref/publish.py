@@ -1,15 +1,21 @@
 """Write-audit-publish: the build file becomes ``oref.duckdb`` by an atomic rename, or not at all.
 
-Readers (Superset, SQL Lab) only ever open the published file read-only; the pipeline writes a
-new file beside it in ``warehouse/builds/``. Publishing is ``os.replace`` on the same filesystem,
-so a reader sees the old file or the new one, never half of one. The previous warehouse is kept
-as ``oref.previous.duckdb`` for ``oref rollback``.
+Readers only ever open the published files read-only; the pipeline writes new files beside them in
+``warehouse/builds/<run_id>/``. Publishing is ``os.replace`` on the same filesystem, so a reader
+sees the old file or the new one, never half of one. The previous warehouse is kept as
+``oref.previous.duckdb`` for ``oref rollback``.
+
+Each build also has a serving file, ``serving.duckdb``: the tables of schema ``marts`` alone (same
+names, column types and rows), which is all Superset opens, so raw, staging and reference tables
+are out of SQL Lab's reach. It is swapped in right after the warehouse, and rewritten from the
+warehouse on rollback, so the two always match.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +33,16 @@ SMOKE_QUERIES = {
 }
 
 
+SERVING_NAME = "serving.duckdb"
+SERVING_SCHEMA = "marts"
+
+
 @dataclass
 class PublishResult:
     path: str
     previous: str | None
     bytes: int
+    serving: str | None = None
 
 
 def _fsync(path: Path) -> None:
@@ -60,7 +71,85 @@ def smoke_check(build_path: Path) -> dict[str, int]:
     return counts
 
 
+def _sql(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def write_serving(warehouse: Path, target: Path) -> Path:
+    """Write ``target``: the tables of schema ``marts`` of ``warehouse``, and nothing else.
+
+    Written under a temporary name in ``target``'s directory and renamed, so an existing serving
+    file (which Superset may hold open) is replaced whole.
+    """
+    tmp = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.tmp.duckdb")
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(f"attach '{_sql(warehouse)}' as source (read_only)")
+            tables = [t for (t,) in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'source' and schema_name = ? "
+                "order by table_name", [SERVING_SCHEMA]).fetchall()]
+            con.execute(f"create schema {SERVING_SCHEMA}")
+            for table in tables:
+                # create table as select keeps each column's type; views, if any, are not copied
+                con.execute(f'create table {SERVING_SCHEMA}."{table}" as '
+                            f'select * from source.{SERVING_SCHEMA}."{table}"')
+            con.execute("detach source")
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        _fsync(tmp)
+        os.replace(tmp, target)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}.wal")):
+            leftover.unlink(missing_ok=True)
+    return target
+
+
+def smoke_check_serving(serving: Path) -> int:
+    """Open the serving file read-only, as Superset does: marts only, ``mart_indicators`` not empty."""
+    try:
+        con = duckdb.connect(str(serving), read_only=True)
+    except duckdb.Error as exc:
+        raise PublishError(f"serving file {serving} cannot be opened read-only: {exc}") from exc
+    try:
+        schemas = {s for (s,) in con.execute(
+            "select distinct schema_name from duckdb_tables() union select distinct schema_name "
+            "from duckdb_views() where not internal").fetchall()}
+        row = con.execute(f"select count(*) from {SERVING_SCHEMA}.mart_indicators").fetchone()
+    except duckdb.Error as exc:
+        raise PublishError(f"serving file {serving} is not readable: {exc}") from exc
+    finally:
+        con.close()
+    if schemas != {SERVING_SCHEMA}:
+        raise PublishError(f"serving file {serving} holds schemas {sorted(schemas)}, expected {SERVING_SCHEMA} only")
+    rows = int(row[0]) if row else 0
+    if rows == 0:
+        raise PublishError(f"serving file {serving} has an empty {SERVING_SCHEMA}.mart_indicators")
+    return rows
+
+
+def passed_its_gate(build: Path) -> None:
+    """Refuse a build whose own audit blocked it (``quality.runs``), e.g. ``oref publish`` by hand."""
+    con = duckdb.connect(str(build), read_only=True)
+    try:
+        row = con.execute("select run_id, status, reason from quality.runs order by finished_at desc limit 1"
+                          ).fetchone()
+    except duckdb.Error:
+        row = None  # a file without the quality tables: the smoke check decides
+    finally:
+        con.close()
+    if row and row[1] != "published":
+        raise PublishError(f"build {build} of run {row[0]} did not pass its quality checks ({row[1]}): {row[2]}")
+
+
+def serving_of(build: Path) -> Path:
+    """The serving file written beside a build file (``builds/<run_id>/serving.duckdb``)."""
+    return build.with_name(SERVING_NAME)
+
+
 def publish(settings: Settings, build_path: Path | str) -> PublishResult:
+    """Swap the build in as ``oref.duckdb`` and its serving file in as ``serving.duckdb``."""
     build = Path(build_path)
     if not build.is_file():
         raise PublishError(f"no build file at {build}")
@@ -73,6 +162,11 @@ def publish(settings: Settings, build_path: Path | str) -> PublishResult:
     if Path(f"{build}.wal").exists():
         raise PublishError(f"{build.name}.wal still exists after checkpoint; not publishing")
     smoke_check(build)
+    passed_its_gate(build)
+    serving = serving_of(build)
+    if not serving.is_file():  # a build written elsewhere or by hand: derive its serving file now
+        write_serving(build, serving)
+    smoke_check_serving(serving)
     target = settings.warehouse_path
     target.parent.mkdir(parents=True, exist_ok=True)
     if build.stat().st_dev != target.parent.stat().st_dev:
@@ -84,16 +178,21 @@ def publish(settings: Settings, build_path: Path | str) -> PublishResult:
         shutil.copy2(target, tmp_prev)
         os.replace(tmp_prev, previous)
     _fsync(build)
+    _fsync(serving)
     os.replace(build, target)
+    # right after the warehouse, on the same filesystem: readers of serving.duckdb see this run's
+    # marts from here on
+    os.replace(serving, settings.serving_path)
     _fsync(target.parent)
     if build.parent != settings.build_dir:  # builds/<run>/ is empty now
         with contextlib.suppress(OSError):
             build.parent.rmdir()
-    return PublishResult(str(target), str(previous) if previous else None, target.stat().st_size)
+    return PublishResult(str(target), str(previous) if previous else None, target.stat().st_size,
+                         str(settings.serving_path))
 
 
 def rollback(settings: Settings) -> PublishResult:
-    """Put the previous warehouse back (the current one becomes the previous)."""
+    """Put the previous warehouse back (the current one becomes the previous), and its serving file."""
     current, previous = settings.warehouse_path, settings.previous_warehouse_path
     if not previous.exists():
         raise PublishError(f"no previous warehouse to roll back to ({previous})")
@@ -103,4 +202,6 @@ def rollback(settings: Settings) -> PublishResult:
     if current.exists():
         os.replace(current, previous)
     os.replace(swap, current)
-    return PublishResult(str(current), str(previous), current.stat().st_size)
+    # the serving file must match the warehouse now published: rewrite it from that warehouse
+    write_serving(current, settings.serving_path)
+    return PublishResult(str(current), str(previous), current.stat().st_size, str(settings.serving_path))

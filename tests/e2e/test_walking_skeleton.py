@@ -63,7 +63,7 @@ def test_published_schemas_are_the_analyst_names(martinique_run: OrefRun) -> Non
         con.close()
     assert {"raw", "staging", "marts", "quality"} <= schemas
     assert not [s for s in schemas if s.startswith("main_")]
-    assert runs == [("built", 0)]
+    assert runs == [("published", 0)]
 
 
 def test_run_summary_is_printed(martinique_run: OrefRun) -> None:

@@ -75,6 +75,7 @@ def _describe() -> dict[str, Any]:
                 "has_retry_policy": getattr(t, "retry_policy", None) is not None,
                 "execution_timeout_s": t.execution_timeout.total_seconds() if t.execution_timeout else None,
                 "upstream": sorted(t.upstream_task_ids),
+                "is_teardown": bool(getattr(t, "is_teardown", False)),
                 "outlets": [getattr(o, "name", str(o)) for o in t.outlets],
             }
             for t in dag.tasks
@@ -227,10 +228,19 @@ def test_every_source_has_a_fetch_task_and_all_gate_the_build(described: dict[st
     assert tasks["publish"]["upstream"] == ["build"]
 
 
-def test_only_the_warehouse_writers_take_the_writer_pool(described: dict[str, Any]) -> None:
+def test_every_publish_is_exported_and_every_run_finished(described: dict[str, Any]) -> None:
+    tasks = described["dag"]["tasks"]
+    assert tasks["export"]["upstream"] == ["publish"]
+    # finish waits for every other task, failed ones included, and does not decide the run's state
+    assert tasks["finish"]["upstream"] == sorted(t for t in tasks if t != "finish")
+    assert tasks["finish"]["is_teardown"] and tasks["finish"]["trigger_rule"] == "all_done_setup_success"
+    assert [t for t, spec in tasks.items() if spec["is_teardown"]] == ["finish"]
+
+
+def test_only_the_duckdb_writers_take_the_writer_pool(described: dict[str, Any]) -> None:
     tasks = described["dag"]["tasks"]
     writers = sorted(t for t, spec in tasks.items() if spec["pool"] == WRITER_POOL)
-    assert writers == ["build", "publish"]
+    assert writers == ["build", "finish", "publish"]  # the warehouse and the quality store
     assert tasks["publish"]["outlets"] == ["oref_published_warehouse"]
 
 
@@ -263,6 +273,18 @@ def test_results_pass_through_xcom_as_json() -> None:
     assert to_xcom(Built(Path("/w/b.duckdb"), 0)) == {"path": "/w/b.duckdb", "checks_failed": 0}
 
 
+def _quality_runs(data_dir: Path) -> list[tuple[Any, ...]]:
+    """(run_id, status, reason) of every run in the quality store of ``data_dir``."""
+    import duckdb
+
+    from oref.config import Settings
+    from oref.quality.store import schema_of
+
+    store = Settings(data_dir=data_dir).quality_path
+    with duckdb.connect(str(store), read_only=True) as con:
+        return con.execute(f"select run_id, status, reason from {schema_of(con)}.runs order by run_id").fetchall()
+
+
 def _assert_published(result: dict[str, Any], data_dir: Path) -> None:
     import duckdb
 
@@ -277,6 +299,16 @@ def _assert_published(result: dict[str, Any], data_dir: Path) -> None:
             ["bmo_digital_recruitment_projects", "972", "2025"],
         ).fetchone()
     assert row is not None and row[0] == 61
+    # the DAG's run writes the open-data package and the dbt docs, as `oref run` does
+    run_id = sanitize_run_id(result["run_id"])
+    package = data_dir / "opendata" / run_id
+    assert result["returned"]["export"]["open_data"]["path"] == str(package)
+    assert (package / "datapackage.json").is_file() and (package / "indicateurs.csv").is_file()
+    assert (data_dir / "opendata" / "LATEST").read_text("utf-8").strip() == run_id
+    assert (data_dir / "docs" / run_id / "index.html").is_file()
+    assert (data_dir / "warehouse" / "serving.duckdb").is_file()
+    assert _quality_runs(data_dir) == [(run_id, "published", None)]
+    assert result["returned"]["finish"]["status"] == "published"
 
 
 def _dag_test(
@@ -320,7 +352,13 @@ def test_a_failed_source_fails_alone_and_blocks_publication(airflow_sqlite: Airf
     assert all(states[f"fetch_{n}"] == "success" for n in _source_names() if n != failing), states
     assert states["build"] == "upstream_failed"
     assert states["publish"] == "upstream_failed"
+    assert states["export"] == "upstream_failed"
     assert not (data_dir / "warehouse" / "oref.duckdb").exists()
+    # the run still ends with its record: blocked, naming the source that failed and why
+    assert states["finish"] == "success"
+    [(run_id, status, reason)] = _quality_runs(data_dir)
+    assert (run_id, status) == (sanitize_run_id(result["run_id"]), "blocked")
+    assert "source 'urssaf'" in reason and "HTTP 404" in reason
     # It failed for the injected reason, recorded where the build's quality report reads it.
     checks = data_dir / "runs" / sanitize_run_id(result["run_id"]) / "checks" / f"{failing}.json"
     recorded = json.loads(checks.read_text(encoding="utf-8"))

@@ -10,11 +10,13 @@ from pathlib import Path
 import duckdb
 import frictionless
 import pytest
-from oref_testing import OrefRun
+from oref_testing import OrefRun, contract_warehouse
 
 from oref.config import Settings
 from oref.opendata import (
+    ExportedTable,
     OpenDataError,
+    _export_table,
     after_publish,
     export_open_data,
     field_type,
@@ -24,76 +26,79 @@ from oref.opendata import (
 
 RUN_ID = "20250601T050000Z-ab12"
 
+_BMO = ("bmo_digital_recruitment_projects", "Projets de recrutement dans les métiers du numérique", "projets", 4)
+_SHARE = ("bmo_digital_difficult_share", "Part des projets de recrutement numériques jugés difficiles", "part", 4)
+_HEADCOUNT = ("urssaf_digital_headcount", "Effectifs salariés du numérique", "salariés", 1)
+
+
+def _indicator(code: tuple[str, str, str, int], territory: str, level: str, name: str, period: str,
+               value: float | None, suppressed: int, vintage: str | None, numerator: float | None = None,
+               denominator: float | None = None) -> dict[str, object]:
+    return {"indicator_code": code[0], "indicator_label": code[1], "territory_code": territory,
+            "territory_level": level, "territory_name": name, "period": period, "value": value,
+            "numerator": numerator, "denominator": denominator, "suppressed_count": suppressed, "unit": code[2],
+            "source_vintage": vintage, "preconisation_code": code[3], "comparison_group": "territoire",
+            "run_id": RUN_ID}
+
+
 INDICATOR_ROWS = [
-    # indicator_code, label, territory_code, level, name, period, value, num, den, suppressed, unit, vintage
-    ("bmo_digital_recruitment_projects", "Projets de recrutement dans les métiers du numérique", "972",
-     "departement", "Martinique", "2025", 61.0, None, None, 4, "projets", "2025"),
-    ("bmo_digital_recruitment_projects", "Projets de recrutement dans les métiers du numérique", "201",
-     "bassin_bmo", "MARTINIQUE CENTRE", "2025", 35.0, None, None, 1, "projets", "2025"),
+    _indicator(_BMO, "972", "departement", "Martinique", "2025", 61.0, 4, "2025"),
+    _indicator(_BMO, "201", "bassin_bmo", "MARTINIQUE CENTRE", "2025", 35.0, 1, "2025"),
     # every digital cell of the bassin is secret: the value is unknown, not 0
-    ("bmo_digital_recruitment_projects", "Projets de recrutement dans les métiers du numérique", "203",
-     "bassin_bmo", "MARTINIQUE SUD", "2025", None, None, None, 2, "projets", "2025"),
-    ("bmo_digital_difficult_share", "Part des projets de recrutement numériques jugés difficiles", "972",
-     "departement", "Martinique", "2025", 0.6136363636363636, 27.0, 44.0, 2, "part", "2025"),
-    ("urssaf_digital_headcount", "Effectifs salariés du numérique", "97213", "commune", "Le Lamentin", "2024",
-     412.0, None, None, 0, "salariés", "2024"),
-    ("urssaf_digital_headcount", "Effectifs salariés du numérique", "97222", "commune", "Le François", "2024",
-     None, None, None, 1, "salariés", None),
-    ("urssaf_digital_headcount", "Effectifs salariés du numérique", "97227", "commune", "Rivière-Salée", "2024",
-     18.0, None, None, 0, "salariés", "2024"),
+    _indicator(_BMO, "203", "bassin_bmo", "MARTINIQUE SUD", "2025", None, 2, "2025"),
+    _indicator(_SHARE, "972", "departement", "Martinique", "2025", 0.6136363636363636, 2, "2025", 27.0, 44.0),
+    _indicator(_HEADCOUNT, "97213", "commune", "Le Lamentin", "2024", 412.0, 0, "2024"),
+    _indicator(_HEADCOUNT, "97222", "commune", "Le François", "2024", None, 1, None),
+    _indicator(_HEADCOUNT, "97227", "commune", "Rivière-Salée", "2024", 18.0, 0, "2024"),
     # the same territory code at two levels: région 02 of the DROM and (elsewhere) a département 02
-    ("urssaf_digital_headcount", "Effectifs salariés du numérique", "02", "region", "Martinique", "2024",
-     3120.0, None, None, 3, "salariés", "2024"),
-    ("urssaf_digital_headcount", "Effectifs salariés du numérique", "02", "departement", "Aisne", "2024",
-     1975.0, None, None, 0, "salariés", "2024"),
+    _indicator(_HEADCOUNT, "02", "region", "Martinique", "2024", 3120.0, 3, "2024"),
+    _indicator(_HEADCOUNT, "02", "departement", "Aisne", "2024", 1975.0, 0, "2024"),
 ]
+
+SCORECARD_ROWS = [
+    {"preconisation_code": 4, "preconisation_title": "Renforcer le socle de formation",
+     "indicator_code": _BMO[0], "indicator_label": _BMO[1], "unit": "projets", "direction": "hausse_favorable",
+     "territory_code": "972", "territory_level": "departement", "territory_name": "Martinique",
+     "comparison_group": "territoire", "latest_period": "2025", "latest_value": 61.0, "previous_period": "2024",
+     "previous_value": 54.0, "value_change": 7.0, "trend": "hausse", "status": "favorable",
+     "suppressed_count": 4, "source_vintage": "2025", "run_id": RUN_ID},
+    {"preconisation_code": 3, "preconisation_title": "Rôle moteur des collectivités",
+     "indicator_code": "arcep_ftth_coverage", "indicator_label": "Taux de couverture en fibre optique (FttH)",
+     "unit": "part", "direction": "hausse_favorable", "territory_code": "972", "territory_level": "departement",
+     "territory_name": "Martinique", "comparison_group": "territoire", "latest_period": "2025-T4",
+     "latest_value": 0.6847, "trend": "non_disponible", "target_value": 1.0,
+     "target_label": "sous l'objectif, « en retard »", "target_status": "non_atteinte",
+     "status": "non_disponible", "suppressed_count": 0, "source_vintage": "2025-T4", "run_id": RUN_ID},
+]
+
+
+def _source(code: str, title: str, publisher: str, licence: str, licence_url: str, homepage: str, vintage: str,
+            fetched_at: str) -> dict[str, object]:
+    return {"source_code": code, "title_fr": title, "publisher": publisher, "licence_code": licence,
+            "licence_url": licence_url, "homepage_url": homepage, "source_vintage": vintage,
+            "fetched_at": fetched_at, "file_count": 1, "row_count": 10, "is_loaded": True}
+
 
 SOURCES = [
-    ("bmo", "France Travail — enquête « Besoins en main-d'œuvre » (BMO)", "France Travail", "etalab-2.0",
-     "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
-     "https://www.data.gouv.fr/fr/datasets/enquete-besoins-en-main-doeuvre-bmo/", "2025", "2025-05-30 08:00:00"),
-    ("urssaf", "Urssaf — établissements employeurs et effectifs salariés, par commune et APE", "Urssaf", "ODbL-1.0",
-     "https://opendatacommons.org/licenses/odbl/1-0/", "https://open.urssaf.fr/", "2024", "2025-05-30 08:00:05"),
+    _source("bmo", "France Travail — enquête « Besoins en main-d'œuvre » (BMO)", "France Travail", "etalab-2.0",
+            "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+            "https://www.data.gouv.fr/fr/datasets/enquete-besoins-en-main-doeuvre-bmo/", "2025",
+            "2025-05-30 08:00:00"),
+    _source("urssaf", "Urssaf — établissements employeurs et effectifs salariés, par commune et APE", "Urssaf",
+            "ODbL-1.0", "https://opendatacommons.org/licenses/odbl/1-0/", "https://open.urssaf.fr/", "2024",
+            "2025-05-30 08:00:05"),
 ]
 
 
-def _warehouse(path: Path, *, sources: list[tuple[object, ...]] = SOURCES, scorecard: bool = True,
+def _warehouse(path: Path, *, sources: list[dict[str, object]] = SOURCES, scorecard: bool = True,
                indicators: bool = True, run_id: str = RUN_ID) -> None:
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("create schema marts; create schema quality")
-        if indicators:
-            con.execute("""create table marts.mart_indicators (
-                indicator_code varchar not null, indicator_label varchar not null, territory_code varchar not null,
-                territory_level varchar not null, territory_name varchar not null, period varchar not null,
-                value double, numerator double, denominator double, suppressed_count integer not null,
-                unit varchar not null, source_vintage varchar)""")
-            con.executemany("insert into marts.mart_indicators values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            INDICATOR_ROWS)
-        if scorecard:
-            con.execute("""create table marts.mart_preconisation_scorecard (
-                preconisation_code integer, preconisation_title varchar, indicator_code varchar,
-                territory_level varchar, territory_code varchar, latest_period varchar, latest_value double,
-                previous_value double,
-                trend varchar, target_value double, status varchar, is_on_track boolean, latest_date date,
-                computed_at timestamp, domains varchar[])""")
-            con.execute("""insert into marts.mart_preconisation_scorecard values
-                (4, 'Renforcer le socle de formation', 'bmo_digital_recruitment_projects', 'departement', '972',
-                 '2025', 61, 54,
-                 'hausse', null, 'à suivre', true, date '2025-04-15', timestamp '2025-06-01 05:12:30',
-                 ['fibre', 'réseaux']),
-                (3, 'Rôle moteur des collectivités', 'arcep_ftth_coverage', 'departement', '972', '2025-T4',
-                 0.6847, null,
-                 null, 1, 'sous l''objectif, « en retard »', false, null, timestamp '2025-06-01 05:12:30.25', [])""")
-        con.execute("""create table marts.dim_source (source_code varchar, title_fr varchar, publisher varchar,
-            licence_code varchar, licence_url varchar, homepage_url varchar, source_vintage varchar,
-            fetched_at timestamp)""")
-        con.executemany("insert into marts.dim_source values (?, ?, ?, ?, ?, ?, ?, ?)", sources)
-        con.execute("create table quality.runs (run_id varchar, started_at timestamp, finished_at timestamp)")
-        con.execute("insert into quality.runs values ('20250501T050000Z-0000', '2025-05-01 05:00:00', "
-                    "'2025-05-01 05:20:00'), (?, '2025-06-01 05:00:00', '2025-06-01 05:21:07')", [run_id])
-    finally:
-        con.close()
+    """A published warehouse with the three marts the export reads, built from their dbt contracts."""
+    tables: dict[str, list[dict[str, object]]] = {"dim_source": sources}
+    if indicators:
+        tables["mart_indicators"] = INDICATOR_ROWS
+    if scorecard:
+        tables["mart_preconisation_scorecard"] = SCORECARD_ROWS
+    contract_warehouse(path, tables, run_id=run_id)
 
 
 @pytest.fixture
@@ -130,10 +135,10 @@ def test_package_validates_and_matches_the_warehouse(settings: Settings) -> None
     assert types == {"indicator_code": "string", "indicator_label": "string", "territory_code": "string",
                      "territory_level": "string", "territory_name": "string", "period": "string",
                      "value": "number", "numerator": "number", "denominator": "number",
-                     "suppressed_count": "integer", "unit": "string", "source_vintage": "string"}
+                     "suppressed_count": "integer", "unit": "string", "source_vintage": "string",
+                     "preconisation_code": "integer", "comparison_group": "string", "run_id": "string"}
     required = {f["name"] for f in ind["schema"]["fields"] if f.get("constraints", {}).get("required")}
-    assert "value" not in required and {"suppressed_count", "territory_code"} <= required
-    assert all(f.get("description") for f in ind["schema"]["fields"])  # French fallback descriptions
+    assert "value" not in required and {"suppressed_count", "territory_code", "preconisation_code"} <= required
     for r in descriptor["resources"]:
         data = (out / r["path"]).read_bytes()
         assert r["bytes"] == len(data)
@@ -142,8 +147,7 @@ def test_package_validates_and_matches_the_warehouse(settings: Settings) -> None
     assert resources["indicateurs_parquet"]["format"] == "parquet"
 
     score = {f["name"]: f["type"] for f in resources["tableau_de_bord_preconisations"]["schema"]["fields"]}
-    assert (score["preconisation_code"], score["latest_value"], score["is_on_track"], score["latest_date"],
-            score["computed_at"], score["domains"]) == ("integer", "number", "boolean", "date", "datetime", "array")
+    assert (score["preconisation_code"], score["latest_value"], score["trend"]) == ("integer", "number", "string")
 
     # the Parquet files hold the warehouse's rows and values
     con = duckdb.connect()
@@ -177,10 +181,8 @@ def test_package_validates_and_matches_the_warehouse(settings: Settings) -> None
         score_rows = list(csv.DictReader(handle))
     # sorted by its key (indicator_code, territory_level, territory_code)
     assert [r["indicator_code"] for r in score_rows] == ["arcep_ftth_coverage", "bmo_digital_recruitment_projects"]
-    assert [r["computed_at"] for r in score_rows] == ["2025-06-01T05:12:30.250000", "2025-06-01T05:12:30"]
-    assert score_rows[0]["status"] == "sous l'objectif, « en retard »"
-    assert score_rows[0]["previous_value"] == "" and score_rows[0]["is_on_track"] == "false"
-    assert json.loads(score_rows[1]["domains"]) == ["fibre", "réseaux"]
+    assert score_rows[0]["target_label"] == "sous l'objectif, « en retard »"
+    assert score_rows[0]["previous_value"] == "" and score_rows[1]["previous_value"] == "54.0"
     assert resources["tableau_de_bord_preconisations"]["schema"]["primaryKey"] == [
         "indicator_code", "territory_level", "territory_code"]
 
@@ -231,7 +233,7 @@ def test_licence_is_etalab_without_an_odbl_source(tmp_path: Path) -> None:
 def test_licence_is_odbl_when_any_source_is_odbl(tmp_path: Path) -> None:
     s = Settings(data_dir=tmp_path / "data")
     s.warehouse_dir.mkdir(parents=True)
-    odbl_only_as_label = (*SOURCES[1][:3], "ODbL", *SOURCES[1][4:])  # a label rather than the SPDX id
+    odbl_only_as_label = {**SOURCES[1], "licence_code": "ODbL"}  # a label rather than the SPDX id
     _warehouse(s.warehouse_path, sources=[SOURCES[0], odbl_only_as_label])
     package = export_open_data(s, RUN_ID)
     descriptor = json.loads(Path(package.descriptor).read_text("utf-8"))
@@ -326,6 +328,23 @@ def test_dbt_docs_are_copied_per_run(settings: Settings) -> None:
 ])
 def test_duckdb_types_map_to_table_schema(duckdb_type: str, expected: str) -> None:
     assert field_type(duckdb_type) == expected
+
+
+def test_csv_cells_are_iso_datetimes_json_lists_and_empty_nulls(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    try:
+        con.execute("create schema marts; "
+                    "create table marts.t (k integer, seen_at timestamp, tags varchar[], ok boolean)")
+        con.execute("insert into marts.t values (2, timestamp '2025-06-01 05:12:30', [], null), "
+                    "(1, timestamp '2025-06-01 05:12:30.25', ['fibre', 'réseaux'], false)")
+        fields, rows = _export_table(con, ExportedTable("marts.t", "t", "T", ("k",)), tmp_path, {})
+    finally:
+        con.close()
+    assert rows == 2 and [f["type"] for f in fields] == ["integer", "datetime", "array", "boolean"]
+    with (tmp_path / "t.csv").open(encoding="utf-8", newline="") as handle:
+        cells = list(csv.DictReader(handle))
+    assert [r["seen_at"] for r in cells] == ["2025-06-01T05:12:30.250000", "2025-06-01T05:12:30"]  # sorted by key
+    assert json.loads(cells[0]["tags"]) == ["fibre", "réseaux"] and cells[1]["ok"] == ""
 
 
 def test_an_unmappable_type_is_an_error() -> None:

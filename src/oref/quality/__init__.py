@@ -1,1 +1,1 @@
-"""Quality checks: GX landing suites, oref's own checks, dbt tests, recorded per run."""
+"""Quality: check results (``checks``), GX suites (``gx_runner``), the run's record (``store``) and report."""

@@ -1,0 +1,121 @@
+"""The quality store: every run is recorded (published, blocked, failed), history kept, corruption survived."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from oref.config import Settings
+from oref.pipeline import finish, outcome, record_step
+from oref.quality.checks import CheckResult, save_checks
+from oref.quality.store import REBUILT_CHECK, RunRecord, schema_of, write_tables
+from oref.sources.base import FetchResult
+
+STARTED = "2025-06-02T05:00:00+00:00"
+
+
+def _store(settings: Settings, sql: str) -> list[tuple[object, ...]]:
+    con = duckdb.connect(str(settings.quality_path), read_only=True)
+    try:
+        return con.execute(sql.replace("quality.", schema_of(con) + ".")).fetchall()
+    finally:
+        con.close()
+
+
+def _fetched(settings: Settings, run_id: str, **failed: str) -> None:
+    for name in ("geo", "bmo", "urssaf"):
+        status = "failed" if name in failed else "landed"
+        result = FetchResult(name, status, rows=10, message=failed.get(name, ""))  # type: ignore[arg-type]
+        record_step(settings, run_id, f"fetch_{name}", status, STARTED, result=asdict(result))
+        save_checks(settings.runs_dir, run_id, name, [CheckResult(
+            name, "fetch_and_land", "oref", "error", "fail" if name in failed else "pass", failed.get(name, ""))])
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", source_mode="snapshot")
+
+
+def test_outcome_of_each_kind_of_run() -> None:
+    fetch_ok = {"fetch_bmo": {"status": "landed", "result": asdict(FetchResult("bmo", "landed"))}}
+    fetch_ko = {"fetch_bmo": {"status": "failed", "result": asdict(FetchResult("bmo", "failed", message="HTTP 503"))}}
+    assert outcome({**fetch_ok, "build": {"status": "built"}, "publish": {"status": "published"}}) == ("published",
+                                                                                                       None)
+    assert outcome(fetch_ko) == ("blocked", "source(s) failed, publication blocked: HTTP 503")
+    assert outcome({**fetch_ok, "build": {"status": "blocked", "message": "2 error-level check(s) failed"}}) == (
+        "blocked", "2 error-level check(s) failed")
+    assert outcome({**fetch_ok, "build": {"status": "failed", "message": "OrefError: dbt crashed"}}) == (
+        "failed", "OrefError: dbt crashed")
+    assert outcome({**fetch_ok, "build": {"status": "built"}, "publish": {"status": "failed", "message": "no room"}}
+                   ) == ("failed", "no room")
+    assert outcome(fetch_ok)[0] == "failed" and "before its build" in str(outcome(fetch_ok)[1])
+
+
+def test_every_run_is_recorded_and_the_history_kept(settings: Settings) -> None:
+    _fetched(settings, "run-1", bmo="source 'bmo': expected a xlsx file but the server sent an HTML page")
+    first = finish(settings, "run-1", progress=lambda _: None)
+    assert (first.status, first.sources_failed, first.sources_fetched) == ("blocked", 1, 2)
+    report = Path(str(first.report_path))
+    assert report.is_absolute() and report.is_file() and "bloquée" in report.read_text("utf-8")
+
+    _fetched(settings, "run-2")
+    record_step(settings, "run-2", "build", "failed", STARTED, message="OrefError: dbt crashed (exit 2)")
+    reader = duckdb.connect(str(settings.quality_path), read_only=True)  # Superset holding the store open
+    inode = settings.quality_path.stat().st_ino
+    finish(settings, "run-2", progress=lambda _: None)
+    assert settings.quality_path.stat().st_ino != inode  # a new file renamed over the old one
+    assert reader.execute(f"select count(*) from {schema_of(reader)}.runs").fetchone() == (1,)  # its own file
+    reader.close()
+
+    runs = _store(settings, "select run_id, status, reason, started_at::varchar from quality.runs order by run_id")
+    assert runs == [("run-1", "blocked", "source(s) failed, publication blocked: source 'bmo': expected a xlsx file "
+                     "but the server sent an HTML page", "2025-06-02 05:00:00"),
+                    ("run-2", "failed", "OrefError: dbt crashed (exit 2)", "2025-06-02 05:00:00")]
+    checks = _store(settings, "select run_id, source, status from quality.check_results "
+                              "where check_name = 'fetch_and_land' and status = 'fail'")
+    assert checks == [("run-1", "bmo", "fail")]
+    assert [p.name for p in settings.warehouse_dir.iterdir()] == [settings.quality_path.name]  # no temporary
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_an_unreadable_store_is_rebuilt_and_the_run_says_so(settings: Settings, damage: str) -> None:
+    _fetched(settings, "run-1")
+    record_step(settings, "run-1", "build", "blocked", STARTED, message="1 error-level check(s) failed")
+    finish(settings, "run-1", progress=lambda _: None)
+    store = settings.quality_path
+    data = store.read_bytes()
+    store.write_bytes({"truncated": data[: len(data) // 3], "garbage": b"\x00not a database" * 512,
+                       "empty": b""}[damage])
+    said: list[str] = []
+    _fetched(settings, "run-2", urssaf="HTTP 404")
+    record = finish(settings, "run-2", progress=said.append)
+    assert record.status == "blocked"
+    assert any("could not be read" in line and "rebuilt" in line for line in said), said
+    runs = _store(settings, "select run_id, status from quality.runs order by run_id")
+    assert runs == [("run-1", "blocked"), ("run-2", "blocked")]  # run-1 came back from its saved record
+    rebuilt = _store(settings, "select run_id, severity from quality.check_results "
+                               f"where check_name = '{REBUILT_CHECK}'")
+    assert rebuilt == [("run-2", "warn")]
+    kept = store.with_name(f"{store.stem}.unreadable-run-2.duckdb")  # kept aside for whoever investigates
+    assert kept.read_bytes() == {"truncated": data[: len(data) // 3], "garbage": b"\x00not a database" * 512,
+                                 "empty": b""}[damage]
+    assert REBUILT_CHECK in Path(str(record.report_path)).read_text("utf-8")
+
+
+def test_without_a_store_the_published_warehouse_history_is_imported(settings: Settings) -> None:
+    """A warehouse published before the store existed: its runs said 'built', which meant published."""
+    settings.warehouse_dir.mkdir(parents=True)
+    con = duckdb.connect(str(settings.warehouse_path))
+    write_tables(con, RunRecord("run-0", "2025-05-01 05:00:00", "2025-05-01 05:20:00", "972", "live", "published"),
+                 [CheckResult("bmo", "met_not_negative", "gx", "error", "pass")], [])
+    con.execute("alter table quality.runs drop column reason; alter table quality.runs drop column report_path")
+    con.execute("update quality.runs set status = 'built'")
+    con.close()
+    _fetched(settings, "run-1")
+    finish(settings, "run-1", progress=lambda _: None)
+    assert _store(settings, "select run_id, status, reason from quality.runs order by run_id") == [
+        ("run-0", "published", None), ("run-1", "failed", "the run stopped before its build (no build step ran)")]
+    assert _store(settings, "select count(*) from quality.check_results where run_id = 'run-0'") == [(1,)]
