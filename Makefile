@@ -49,7 +49,7 @@ status: install
 	$(OREF) status
 
 docs: .venv/.installed
-	$(PY) scripts/gen_indicators_doc.py
+	$(PY) -m oref.indicator_docs
 
 lint: .venv/.installed
 	.venv/bin/ruff check src dags tests scripts superset/superset_config.py

@@ -1,33 +1,18 @@
 {#-
-    The configured territory, read from the vars `territory_kind` and `territory_code`.
-    Both are validated here because they end up inside SQL string literals.
+    The configured territory, read from the vars the pipeline passes on every run
+    (oref.dbt.dbt_vars). oref.config.Settings validated them: these macros do not check the codes
+    again. A var that is missing fails the run (dbt: "Required var ... not found") instead of
+    building some default territory; values are escaped because they end up inside SQL string
+    literals.
 -#}
 
 {% macro territory_kind() -%}
-    {%- set kind = var('territory_kind') | string | trim | lower -%}
-    {%- if kind not in ['departement', 'region'] -%}
-        {{ exceptions.raise_compiler_error(
-            "var territory_kind must be 'departement' or 'region', got '" ~ kind ~ "'"
-        ) }}
-    {%- endif -%}
-    {{ return(kind) }}
+    {{ return(var('territory_kind') | string | replace("'", "''")) }}
 {%- endmacro %}
 
 
 {% macro territory_code() -%}
-    {%- set code = var('territory_code') | string | trim | upper -%}
-    {#- an unquoted YAML var turns "02" into the integer 2: put the leading zero back -#}
-    {%- if code | length == 1 -%}
-        {%- set code = '0' ~ code -%}
-    {%- endif -%}
-    {#- INSEE codes: two digits (région, metropolitan département), 2A/2B (Corsica), three digits (DROM) -#}
-    {%- if not modules.re.fullmatch('[0-9]{2,3}|2[AB]', code) -%}
-        {{ exceptions.raise_compiler_error(
-            "var territory_code must be an INSEE département or région code such as '972' or '02', got '"
-            ~ code ~ "'"
-        ) }}
-    {%- endif -%}
-    {{ return(code) }}
+    {{ return(var('territory_code') | string | replace("'", "''")) }}
 {%- endmacro %}
 
 
@@ -38,8 +23,13 @@
 {% macro in_territory(department_column, region_column) -%}
     {%- if territory_kind() == 'departement' -%}
         ({{ department_column }} = '{{ territory_code() }}')
-    {%- else -%}
+    {%- elif territory_kind() == 'region' -%}
         ({{ region_column }} = '{{ territory_code() }}')
+    {%- elif execute -%}
+        {#- `dbt parse` renders without vars (var() is then none): only a real run must have one -#}
+        {{ exceptions.raise_compiler_error(
+            "var territory_kind is '" ~ territory_kind() ~ "', neither departement nor region"
+        ) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -51,23 +41,18 @@
 
 
 {#-
-    The comparison départements (var comparison_departements, the DROM by default) as a list of
-    validated codes: they end up inside SQL string literals.
+    The comparison départements (var comparison_departements: a list, or a comma-separated string
+    as sqlfluff passes it), possibly empty.
 -#}
 {% macro comparison_departements() -%}
-    {%- set raw = var('comparison_departements', ['971', '972', '973', '974', '976']) -%}
+    {#- none only while `dbt parse` renders without vars; a run without the var fails in var() -#}
+    {%- set raw = var('comparison_departements') or [] -%}
     {%- if raw is string -%}
         {%- set raw = raw.split(',') -%}
     {%- endif -%}
     {%- set codes = [] -%}
-    {%- for item in raw -%}
-        {%- set code = item | string | trim | upper -%}
-        {%- if code -%}
-            {%- if not modules.re.fullmatch('[0-9]{2,3}|2[AB]', code) -%}
-                {{ exceptions.raise_compiler_error("var comparison_departements: invalid code '" ~ code ~ "'") }}
-            {%- endif -%}
-            {%- do codes.append(code) -%}
-        {%- endif -%}
+    {%- for item in raw if item | string | trim -%}
+        {%- do codes.append(item | string | trim | replace("'", "''")) -%}
     {%- endfor -%}
     {{ return(codes) }}
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {#-
     Indicators are computed for every territory level a fact row belongs to: each row is repeated
-    once per level, with that level's code as territory_code (NULL codes are dropped later, when
-    mart_indicators joins dim_territory).
+    once per level, with that level's code as territory_code. A row without a code at a level is
+    left out there; mart_indicators then keeps the territories of dim_territory only.
 -#}
 
 {#- (level, column) pairs of the territorial geography of a commune-grain fact -#}
@@ -39,45 +39,4 @@
         where {{ column }} is not null
         {% if not loop.last -%} union all {%- endif %}
     {%- endfor %}
-{%- endmacro %}
-
-
-{#-
-    One indicator's rows in the shape every int_indicators__* model returns (indicator_code,
-    territory_level, territory_code, period, value, numerator, denominator, suppressed_count,
-    source_vintage), read from `relation`. `value` is a SQL expression; with `ratio`, value is
-    numerator / denominator (NULL when the denominator is 0) and both are published beside it.
--#}
-{% macro indicator_rows(code, relation, value=none, numerator=none, denominator=none,
-                        suppressed_count='0', where=none) -%}
-    select
-        '{{ code }}' as indicator_code,
-        territory_level,
-        territory_code,
-        period,
-        {%- if value is none %}
-        cast({{ numerator }} as double precision) / nullif({{ denominator }}, 0) as value,
-        {%- else %}
-        cast({{ value }} as double precision) as value,
-        {%- endif %}
-        cast({{ numerator if numerator is not none else 'null' }} as double precision) as numerator,
-        cast({{ denominator if denominator is not none else 'null' }} as double precision) as denominator,
-        {{ suppressed_count }} as suppressed_count,
-        source_vintage
-    from {{ relation }}
-    {%- if where %}
-    where {{ where }}
-    {%- endif %}
-{%- endmacro %}
-
-
-{#-
-    A sum over cells some of which are secret (BMO "*", Urssaf blanks): the sum of the published
-    cells, NULL (unknown) when every cell is secret, 0 only when there is no cell at all.
--#}
-{% macro published_sum(total, published_cells, secret_cells) -%}
-    case
-        when {{ published_cells }} > 0 then {{ total }}
-        when {{ secret_cells }} = 0 then 0
-    end
 {%- endmacro %}

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
+import re
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from oref import indicator_docs as gen
+
 REPO = Path(__file__).resolve().parents[2]
 
-
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_indicators_doc", REPO / "scripts" / "gen_indicators_doc.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _generator()
-
 CATALOGUE_HEADER = ["indicator_code", "label_fr", "definition_fr", "formula_fr", "unit", "direction", "source_fr",
-                    "source_codes", "grain_fr", "preconisation_code", "target_value", "target_fr"]
+                    "source_codes", "grain_fr", "preconisation_code", "target_value", "target_fr", "model"]
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -38,13 +28,13 @@ def seeds(tmp_path: Path) -> Path:
     _write(tmp_path / "indicator_catalogue.csv", CATALOGUE_HEADER, [
         ["ftth_coverage", "Couverture FttH", "Part des locaux raccordables\nà la fibre.", "raccordables / locaux",
          "part", "hausse_favorable", "Arcep, déploiements FttH", "arcep;geo", "commune ; trimestre", "3", "1",
-         "100 % des locaux raccordables"],
+         "100 % des locaux raccordables", "ind_arcep"],
         ["bmo_projects", "Projets de recrutement | numérique", "Somme des projets « met ».", "somme(met)",
-         "projets", "neutre", "France Travail, BMO", "bmo", "bassin BMO ; année", "4", "", ""],
+         "projets", "neutre", "France Travail, BMO", "bmo", "bassin BMO ; année", "4", "", "", "ind_bmo"],
         ["bmo_difficult_share", "Part des projets difficiles", "xmet / met.", "somme(xmet) / somme(met)", "part",
-         "baisse_favorable", "France Travail, BMO", "bmo", "bassin BMO ; année", "4", "", ""],
+         "baisse_favorable", "France Travail, BMO", "bmo", "bassin BMO ; année", "4", "", "", "ind_bmo"],
         ["orphan_indicator", "Indicateur orphelin", "Sans préconisation.", "", "unités", "neutre", "Aucune", "",
-         "département", "9", "", ""],
+         "département", "9", "", "", ""],
     ])
     _write(tmp_path / "preconisations.csv", ["preconisation_code", "title_fr", "description_fr"], [
         ["4", "Renforcer le socle de formation", "Suivre les besoins des employeurs."],
@@ -67,6 +57,18 @@ def test_committed_doc_lists_every_catalogue_indicator() -> None:
     assert codes
     for code in codes:
         assert f"### `{code}`" in text
+
+
+def test_committed_doc_links_each_indicator_to_an_existing_model() -> None:
+    text = (REPO / "docs" / "indicators.md").read_text("utf-8")
+    with (REPO / "dbt_project" / "seeds" / "indicator_catalogue.csv").open(encoding="utf-8") as handle:
+        models = {row["indicator_code"]: row["model"] for row in csv.DictReader(handle)}
+    for code, model in models.items():
+        section = text[text.index(f"### `{code}`"):]
+        link = re.search(r"\*\*Calcul\.\*\* Modèle dbt \[`(\w+)`\]\(([^)]+)\)", section)
+        assert link is not None and link.group(1) == model, code
+        target = (REPO / "docs" / link.group(2)).resolve()
+        assert target.is_file() and f"'{code}'" in target.read_text("utf-8"), (code, target)
 
 
 def test_sections_tables_and_definitions(seeds: Path) -> None:
@@ -95,6 +97,8 @@ def test_sections_tables_and_definitions(seeds: Path) -> None:
     assert "**Définition.** Part des locaux raccordables à la fibre." in text
     assert "**Formule.** somme(xmet) / somme(met)" in text
     assert "**Sources (pipeline).** `arcep`, `geo`" in text
+    assert "**Calcul.** Modèle dbt [`ind_arcep`](../dbt_project/models/marts/indicators/ind_arcep.sql)." in text
+    assert text.count("**Calcul.**") == 3  # the orphan names no model
     assert "Aucun indicateur n'est encore défini pour cette préconisation." in text  # préconisation 5
     assert "4 indicateurs suivent les 3 préconisations" in text
 

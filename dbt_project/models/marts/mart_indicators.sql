@@ -1,21 +1,11 @@
 {#-
     The serving table: one row per indicator x territory x period, in long form. Indicator
     codes and column names are a public interface (dashboards, open data): never rename them.
-    Each family of indicators is computed in models/intermediate/int_indicators__*; this model
-    unions them, keeps the territories of dim_territory that are not partial (in-scope data alone
-    would understate a partial one) and labels every row from the catalogue.
+    Each family of indicators is computed in models/marts/indicators/ind_<family>.sql (the
+    catalogue's column model names it); this model unions them, keeps the territories of
+    dim_territory that are not partial (in-scope data alone would understate a partial one) and
+    labels every row from the catalogue.
 -#}
-
-{%- set families = [
-    'int_indicators__employment',
-    'int_indicators__enterprises',
-    'int_indicators__training',
-    'int_indicators__ftth',
-    'int_indicators__recruitment',
-    'int_indicators__job_offers',
-    'int_indicators__tensions',
-    'int_indicators__skills',
-] -%}
 
 with
 
@@ -39,7 +29,7 @@ territories as (
 ),
 
 indicators as (
-    {%- for family in families %}
+    {%- for family in indicator_models() %}
         select
             indicator_code,
             territory_level,

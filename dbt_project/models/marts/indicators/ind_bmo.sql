@@ -82,7 +82,7 @@ recruitment_aggregates as (
 
 recruitment_indicators as (
     {{ indicator_rows('bmo_digital_recruitment_projects', 'recruitment_aggregates',
-        value=published_sum('digital_projects', 'digital_published_cells', 'digital_suppressed_cells'),
+        value=secret_aware_sum('digital_projects', 'digital_published_cells', 'digital_suppressed_cells'),
         suppressed_count='digital_suppressed_cells') }}
     union all
     {{ indicator_rows('bmo_digital_suppressed_cells', 'recruitment_aggregates',
@@ -93,7 +93,7 @@ recruitment_indicators as (
         suppressed_count='digital_difficult_excluded_cells') }}
     union all
     {{ indicator_rows('bmo_recruitment_projects_total', 'recruitment_aggregates',
-        value=published_sum('total_projects', 'total_published_cells', 'total_suppressed_cells'),
+        value=secret_aware_sum('total_projects', 'total_published_cells', 'total_suppressed_cells'),
         suppressed_count='total_suppressed_cells') }}
 )
 

@@ -88,11 +88,11 @@ employment_aggregates as (
 
 employment_indicators as (
     {{ indicator_rows('urssaf_digital_establishments', 'employment_aggregates',
-        value=published_sum('digital_establishments', 'establishments_published_cells', 'establishments_blank_cells'),
+        value=secret_aware_sum('digital_establishments', 'establishments_published_cells', 'establishments_blank_cells'),
         suppressed_count='establishments_blank_cells') }}
     union all
     {{ indicator_rows('urssaf_digital_headcount', 'employment_aggregates',
-        value=published_sum('digital_headcount', 'headcount_published_cells', 'headcount_blank_cells'),
+        value=secret_aware_sum('digital_headcount', 'headcount_published_cells', 'headcount_blank_cells'),
         suppressed_count='headcount_blank_cells') }}
     union all
     {{ indicator_rows('urssaf_digital_headcount_share', 'employment_aggregates',

@@ -1,11 +1,12 @@
 """Write docs/indicators.md, the analysts' guide to the indicators, from the catalogue seeds.
 
-    python scripts/gen_indicators_doc.py            # (re)write docs/indicators.md  (= make docs)
-    python scripts/gen_indicators_doc.py --check    # exit 1 if docs/indicators.md is out of date
+    python -m oref.indicator_docs            # (re)write docs/indicators.md  (= make docs)
+    python -m oref.indicator_docs --check    # exit 1 if docs/indicators.md is out of date
 
 Reads ``dbt_project/seeds/indicator_catalogue.csv`` and ``dbt_project/seeds/preconisations.csv``.
 The output depends on nothing but these two files (no date, no run id), so it is committed and a
-unit test checks that it matches the seeds.
+unit test checks that it matches the seeds. Each indicator links to the dbt model that computes
+it (the catalogue's ``model`` column, ``dbt_project/models/marts/indicators/<model>.sql``).
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SEEDS = REPO / "dbt_project" / "seeds"
-OUTPUT = REPO / "docs" / "indicators.md"
+from oref.config import PROJECT_ROOT
+
+SEEDS = PROJECT_ROOT / "dbt_project" / "seeds"
+OUTPUT = PROJECT_ROOT / "docs" / "indicators.md"
+# where the indicator models are, relative to docs/ (the links of the generated page)
+MODELS_LINK = "../dbt_project/models/marts/indicators"
 
 CATALOGUE_COLUMNS = ("indicator_code", "label_fr", "definition_fr", "formula_fr", "unit", "direction", "source_fr",
-                     "source_codes", "grain_fr", "preconisation_code", "target_value", "target_fr")
+                     "source_codes", "grain_fr", "preconisation_code", "target_value", "target_fr", "model")
 PRECONISATION_COLUMNS = ("preconisation_code", "title_fr", "description_fr")
 
 DIRECTIONS = {
@@ -67,7 +71,7 @@ def render(catalogue: list[dict[str, str]], preconisations: list[dict[str, str]]
     for row in catalogue:
         by_preco.setdefault(row["preconisation_code"], []).append(row)
     lines = [
-        "<!-- Généré par scripts/gen_indicators_doc.py à partir de dbt_project/seeds/indicator_catalogue.csv",
+        "<!-- Généré par `python -m oref.indicator_docs` à partir de dbt_project/seeds/indicator_catalogue.csv",
         "     et dbt_project/seeds/preconisations.csv : ne pas modifier à la main, lancer `make docs`. -->",
         "",
         "# Indicateurs de l'observatoire",
@@ -83,6 +87,10 @@ def render(catalogue: list[dict[str, str]], preconisations: list[dict[str, str]]
         "",
         "Sens : « hausse favorable » quand une valeur plus élevée rapproche de l'objectif de la préconisation, "
         "« baisse favorable » dans le cas contraire, « neutre » pour un indicateur de contexte.",
+        "",
+        "Chaque indicateur renvoie au modèle dbt qui le calcule (`dbt_project/models/marts/indicators/`, un "
+        "modèle par famille, nommé d'après le préfixe du code) ; ses tests unitaires sont dans le fichier "
+        "`.yml` du même nom.",
         "",
     ]
     sections = [(p["preconisation_code"], p["title_fr"], p["description_fr"])
@@ -120,6 +128,8 @@ def render(catalogue: list[dict[str, str]], preconisations: list[dict[str, str]]
             sources = [s.strip() for s in row["source_codes"].split(";") if s.strip()]
             if sources:
                 lines += ["**Sources (pipeline).** " + ", ".join(f"`{s}`" for s in sources), ""]
+            if row["model"]:
+                lines += [f"**Calcul.** Modèle dbt [`{row['model']}`]({MODELS_LINK}/{row['model']}.sql).", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
