@@ -37,8 +37,8 @@ def test_every_raw_table_has_rows_for_martinique(martinique_run: OrefRun) -> Non
             "select table_name from duckdb_tables() where schema_name = 'raw' order by 1").fetchall()]
         empty = [t for t in tables if con.execute(f"select count(*) from raw.{t}").fetchone()[0] == 0]
         offers_972 = con.execute(
-            "select count(*) from raw.france_travail_offers where department_code = '972'"
-        ).fetchone() if "france_travail_offers" in tables else (0,)
+            "select count(*) from raw.offers_job_offers where department_code = '972'"
+        ).fetchone() if "offers_job_offers" in tables else (0,)
     finally:
         con.close()
     assert len(tables) >= 20

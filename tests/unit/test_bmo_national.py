@@ -103,14 +103,14 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None =
 def test_every_row_of_the_workbook_is_loaded(landed: Landed, rows: list[tuple[object, ...]]) -> None:
     assert 45_000 <= len(rows) <= 55_000  # the real national 2025 workbook has 50,076 rows
     assert landed.result.status == "landed" and landed.result.rows == len(rows)
-    assert _one(landed.con, "select count(*) from raw.france_travail_bmo") == (len(rows),)
+    assert _one(landed.con, "select count(*) from raw.bmo_recruitment_needs") == (len(rows),)
     # every cell arrives as the workbook's text, stripped (a real label ends with a no-break space):
     # the whole table equals openpyxl's reading
     expected = Counter(tuple("" if v is None else str(v).strip() for v in r) for r in rows)
     loaded = Counter(tuple("" if v is None else v for v in r) for r in landed.con.execute(
         "select survey_year::varchar, occupation_code, occupation_label, family_code, family_label, region_code, "
         "region_name, department_code, department_name, basin_code, basin_name, met, xmet, smet "
-        "from raw.france_travail_bmo").fetchall())
+        "from raw.bmo_recruitment_needs").fetchall())
     assert loaded == expected
 
 
@@ -119,7 +119,7 @@ def test_national_totals_match_an_independent_count(landed: Landed, rows: list[t
     secret = sum(1 for r in rows if r[11] == "*")
     assert _one(landed.con, "select sum(try_cast(met as integer)), count(*) filter (where met = '*'), "
                 "count(*) filter (where met <> '*' and try_cast(met as integer) is null) "
-                "from raw.france_travail_bmo") == (sum(visible), secret, 0)
+                "from raw.bmo_recruitment_needs") == (sum(visible), secret, 0)
     # about the real share of secret cells (Antilles rows: 22 % of met, 47 % of xmet, 72 % of smet)
     for column, low, high in ((11, 0.15, 0.30), (12, 0.35, 0.60), (13, 0.60, 0.85)):
         share = sum(1 for r in rows if r[column] == "*") / len(rows)
@@ -132,11 +132,11 @@ def test_real_antilles_figures_survive(landed: Landed, department: str, digital:
                                        total: int | None) -> None:
     marks = ", ".join("?" for _ in DIGITAL)
     assert _one(landed.con, "select sum(try_cast(met as integer)), count(*) filter (where met = '*') "
-                "from raw.france_travail_bmo "
+                "from raw.bmo_recruitment_needs "
                 f"where department_code = ? and occupation_code in ({marks})",
                 [department, *DIGITAL]) == (digital, suppressed)
     if total is not None:
-        assert _one(landed.con, "select sum(try_cast(met as integer)) from raw.france_travail_bmo "
+        assert _one(landed.con, "select sum(try_cast(met as integer)) from raw.bmo_recruitment_needs "
                     "where department_code = ?", [department]) == (total,)
 
 
@@ -146,18 +146,18 @@ def test_every_cog_departement_has_bassins_with_the_cog_names(landed: Landed) ->
     with (COG / "v_region_2025.csv").open(encoding="utf-8") as stream:
         regions = {r["REG"]: r["LIBELLE"] for r in csv.DictReader(stream)}
     found = landed.con.execute("select distinct department_code, region_code, department_name, region_name "
-                               "from raw.france_travail_bmo").fetchall()
+                               "from raw.bmo_recruitment_needs").fetchall()
     assert {d for d, *_ in found} == set(departements)  # 101, with 2A, 2B and 976
     assert all(departements[d] == (reg, name) and regions[reg] == reg_name for d, reg, name, reg_name in found)
     per_department = dict(landed.con.execute(
-        "select department_code, count(*) from raw.france_travail_bmo group by 1").fetchall())
+        "select department_code, count(*) from raw.bmo_recruitment_needs group by 1").fetchall())
     assert min(per_department[d] for d in ("2A", "2B", "976", "973", "974")) >= 100
     # a bassin code belongs to one département, and is unique nationally
-    assert _one(landed.con, "select count(*) from (select basin_code from raw.france_travail_bmo "
+    assert _one(landed.con, "select count(*) from (select basin_code from raw.bmo_recruitment_needs "
                 "group by basin_code having count(distinct department_code) > 1)") == (0,)
     assert _one(landed.con, "select count(*) from (select survey_year, basin_code, occupation_code "
-                "from raw.france_travail_bmo group by all having count(*) > 1)") == (0,)
-    assert set(landed.con.execute("select distinct basin_code from raw.france_travail_bmo "
+                "from raw.bmo_recruitment_needs group by all having count(*) > 1)") == (0,)
+    assert set(landed.con.execute("select distinct basin_code from raw.bmo_recruitment_needs "
                                   "where department_code = '972'").fetchall()) == {("201",), ("202",), ("203",),
                                                                                     ("204",)}
 

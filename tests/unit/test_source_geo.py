@@ -128,29 +128,29 @@ def test_fetch_and_load_for_972_971_and_mayotte(tmp_path: Path) -> None:
     with ReplayServer(SNAPSHOT) as server:
         status, checks, counts, con = _run(tmp_path, server, Territory("departement", "972"))
         assert status == "landed"
-        assert counts["raw.insee_populations"] == 34858
+        assert counts["raw.geo_populations"] == 34858
         assert {c.check_name: c.status for c in checks if c.engine == "oref"} == {
             "territory_has_populations": "pass", "ptot_is_pmun_plus_pcap": "pass"}
         fort_de_france = con.execute(
-            "select dep, codcom, com, pmun, ptot - pcap, _vintage, _source_url from raw.insee_populations "
+            "select dep, codcom, com, pmun, ptot - pcap, _vintage, _source_url from raw.geo_populations "
             "where commune_code = '97209'").fetchone()
         assert fort_de_france == ("972", "09", "Fort-de-France", FORT_DE_FRANCE_PMUN, FORT_DE_FRANCE_PMUN, "2022",
                                   "https://www.insee.fr/fr/statistiques/fichier/8680726/ensemble.zip")
         per_dep = dict(con.execute(
-            "select dep, count(*) from raw.insee_populations where pmun is not null and dep in ('971', '972') "
+            "select dep, count(*) from raw.geo_populations where pmun is not null and dep in ('971', '972') "
             "group by dep").fetchall())
         assert per_dep == {"971": 32, "972": 34}
         # codes built by the SQL rule are the COG's: every 971/972 commune joins
         joined = con.execute(
-            "select count(*) from raw.insee_communes c join raw.insee_populations p on p.commune_code = c.com "
+            "select count(*) from raw.geo_communes c join raw.geo_populations p on p.commune_code = c.com "
             "where c.typecom = 'COM' and c.dep in ('971', '972')").fetchone()
         assert joined == (66,)
-        assert con.execute("select count(*) from raw.insee_populations where commune_code in ('01001', '2A004')"
+        assert con.execute("select count(*) from raw.geo_populations where commune_code in ('01001', '2A004')"
                            ).fetchone() == (2,)
 
         status, checks, counts, con = _run(tmp_path, server, Territory("departement", "971"))
         assert status == "unchanged"  # national files, already landed
-        assert counts["raw.insee_populations"] == 34858
+        assert counts["raw.geo_populations"] == 34858
 
         # Mayotte: not in the populations légales; the fetch and load work, with a warning
         status, checks, counts, con = _run(tmp_path, server, Territory("departement", "976"))
@@ -159,7 +159,7 @@ def test_fetch_and_load_for_972_971_and_mayotte(tmp_path: Path) -> None:
         assert warning.message == ("no populations for territory 976 in ensemble.zip (INSEE's populations légales "
                                    "exclude Mayotte): its communes get NULL populations")
         mayotte = con.execute(
-            "select count(*), count(p.pmun) from raw.insee_communes c left join raw.insee_populations p "
+            "select count(*), count(p.pmun) from raw.geo_communes c left join raw.geo_populations p "
             "on p.commune_code = c.com where c.typecom = 'COM' and c.dep = '976'").fetchone()
         assert mayotte == (17, 0)
 

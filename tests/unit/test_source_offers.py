@@ -73,7 +73,7 @@ def test_without_credentials_the_source_is_skipped_and_the_table_empty(tmp_path:
     assert SKIP_MESSAGE == ("skipped: no France Travail API credentials (set FRANCE_TRAVAIL_CLIENT_ID and "
                             "FRANCE_TRAVAIL_CLIENT_SECRET; register at francetravail.io)")
     con = _load(settings, source)
-    assert con.execute("select count(*) from raw.france_travail_offers").fetchone() == (0,)
+    assert con.execute("select count(*) from raw.offers_job_offers").fetchone() == (0,)
 
 
 def test_fetch_and_load_972_with_its_peers_then_971_alone(tmp_path: Path) -> None:
@@ -92,9 +92,9 @@ def test_fetch_and_load_972_with_its_peers_then_971_alone(tmp_path: Path) -> Non
         assert "no offers for comparison département(s) 973, 974, 976" in coverage[0].message
         con = _load(settings, OffersSource(env=ENV))
         assert con.execute("select department_code, count(*), count(distinct offer_id) "
-                           "from raw.france_travail_offers group by 1 order by 1").fetchall() == [
+                           "from raw.offers_job_offers group by 1 order by 1").fetchall() == [
             ("971", 190, 190), ("972", 165, 165)]
-        assert con.execute("select count(*) from raw.france_travail_offers where rome_code = 'M1805' "
+        assert con.execute("select count(*) from raw.offers_job_offers where rome_code = 'M1805' "
                            "and department_code = '972'").fetchone() == (47,)
         assert _fetch(settings, OffersSource(env=ENV))[0].status == "unchanged"
 
@@ -104,7 +104,7 @@ def test_fetch_and_load_972_with_its_peers_then_971_alone(tmp_path: Path) -> Non
         assert (result.rows, requests) == (190, 14)
         assert result.files[0].endswith("offres_971.jsonl")
         con = _load(guadeloupe, OffersSource(env=ENV))
-        assert con.execute("select department_code, count(*) from raw.france_travail_offers group by 1") \
+        assert con.execute("select department_code, count(*) from raw.offers_job_offers group by 1") \
             .fetchall() == [("971", 190)]
 
 
@@ -115,7 +115,7 @@ def test_slices_above_the_cap_are_split_by_creation_date(tmp_path: Path) -> None
         result, requests = _fetch(settings, OffersSource(env=ENV, max_results=20))
         assert result.rows == 165 and requests > 14
         con = _load(settings, OffersSource(env=ENV))
-        assert con.execute("select count(*), count(distinct offer_id) from raw.france_travail_offers").fetchone() \
+        assert con.execute("select count(*), count(distinct offer_id) from raw.offers_job_offers").fetchone() \
             == (165, 165)
 
 

@@ -24,8 +24,9 @@ SNAPSHOT = REPO / "data" / "snapshot"
 DATASET_REL = Path("www.data.gouv.fr/api/1/datasets") / SLUG / "index.json"
 ZIP_REL = Path("static.data.gouv.fr/resources") / SLUG / "20260830-020002" / "export-fiches-csv-2026-08-30.zip"
 ZIP = SNAPSHOT / ZIP_REL
-RAW_COUNTS = {"raw.rncp_certifications": 564, "raw.rncp_rome": 740, "raw.rncp_nsf": 585,
-              "raw.rncp_formacode": 727, "raw.rncp_skill_blocks": 1618}
+RAW_COUNTS = {"raw.rncp_certifications": 564, "raw.rncp_certification_rome_codes": 740,
+              "raw.rncp_certification_nsf_codes": 585, "raw.rncp_certification_formacodes": 727,
+              "raw.rncp_skill_blocks": 1618}
 
 
 class _LegacyZipInfo(zipfile.ZipInfo):

@@ -110,12 +110,12 @@ def test_fetch_and_load_for_972_and_971_with_their_peers(tmp_path: Path) -> None
             assert [(c.severity, c.status, c.observed) for c in coverage] == [("warn", "fail", "973,974,976")]
             con, counts = _load(settings)
             # national rows + the scope's régions and départements (Paris, in the workbook, is not in it)
-            assert counts == {"raw.dares_tensions": 46 * 5}
+            assert counts == {"raw.tensions_indicators": 46 * 5}
             by_level = dict(con.execute("select territory_level || ':' || territory_code, count(*) "
-                                        "from raw.dares_tensions group by 1").fetchall())
+                                        "from raw.tensions_indicators group by 1").fetchall())
             assert by_level == {"national:FR": 46, "region:01": 46, "region:02": 46, f"departement:{code}": 46,
                                 f"departement:{peer}": 46}
-            assert con.execute("select distinct _vintage from raw.dares_tensions").fetchall() == [("2024",)]
+            assert con.execute("select distinct _vintage from raw.tensions_indicators").fetchall() == [("2024",)]
 
 
 def test_without_comparison_only_the_territory_is_loaded(tmp_path: Path) -> None:
@@ -125,8 +125,8 @@ def test_without_comparison_only_the_territory_is_loaded(tmp_path: Path) -> None
         _fetch(settings, checks=checks)
     assert [c.status for c in checks if c.check_name == "comparison_departements_present"] == ["pass"]
     con, counts = _load(settings)
-    assert counts == {"raw.dares_tensions": 138}
-    assert con.execute("select count(*) from raw.dares_tensions where territory_code in ('971', '01')"
+    assert counts == {"raw.tensions_indicators": 138}
+    assert con.execute("select count(*) from raw.tensions_indicators where territory_code in ('971', '01')"
                        ).fetchone() == (0,)
 
 
@@ -135,7 +135,7 @@ def test_region_territory_and_absent_departement(tmp_path: Path) -> None:
         settings = _settings(tmp_path, server, Territory("region", "02"))
         _fetch(settings)
         _, counts = _load(settings)
-        assert counts == {"raw.dares_tensions": 46 * 5}
+        assert counts == {"raw.tensions_indicators": 46 * 5}
         with pytest.raises(SourceError) as excinfo:
             # Mayotte's peers (971, 972) are in the workbook, Mayotte is not
             _load(settings.with_(territory=Territory("departement", "976")))

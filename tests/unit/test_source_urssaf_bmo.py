@@ -195,10 +195,10 @@ def test_bmo_lands_every_listed_year_zipped_or_not(tmp_path: Path) -> None:
         con = _load(settings, BmoSource())
     assert result.status == "landed" and result.rows == 52_776 + 2  # the national 2025 workbook + the 2019 one
     by_year = dict(con.execute("select survey_year, nomenclature_version || '/' || basin_column "
-                               "from raw.france_travail_bmo group by all").fetchall())
+                               "from raw.bmo_recruitment_needs group by all").fetchall())
     assert by_year == {2019: "FAP2009/BE19", 2025: "FAP2021/BE25"}
     # the secret mark stays text in raw; staging turns it into NULL + a flag
-    assert con.execute("select met from raw.france_travail_bmo where survey_year = 2019 "
+    assert con.execute("select met from raw.bmo_recruitment_needs where survey_year = 2019 "
                        "and basin_code = '203'").fetchone() == ("*",)
 
 

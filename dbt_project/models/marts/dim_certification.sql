@@ -25,7 +25,7 @@ certifications as (
             partition by certification_id
             order by source_vintage desc
         ) as vintage_rank
-    from {{ ref('stg_france_competences__certifications') }}
+    from {{ ref('stg_rncp__certifications') }}
 ),
 
 latest_certifications as (
@@ -55,7 +55,7 @@ formacode_domains as (
         d.skill_domain_code,
         1 as rule_order,
         'formacode' as rule_name
-    from {{ ref('stg_france_competences__certification_formacodes') }} as f
+    from {{ ref('stg_rncp__certification_formacodes') }} as f
     inner join {{ ref('formacode_skill_domains') }} as d
         on f.formacode = d.formacode
 ),
@@ -66,7 +66,7 @@ rome_domains as (
         d.skill_domain_code,
         2 as rule_order,
         'rome' as rule_name
-    from {{ ref('stg_france_competences__certification_rome_codes') }} as r
+    from {{ ref('stg_rncp__certification_rome_codes') }} as r
     inner join {{ ref('rome_digital_occupations') }} as d
         on r.rome_code = d.rome_code
     -- occupations merely touched by the digital transition (communication, HR...) do not make a
@@ -81,7 +81,7 @@ nsf_domains as (
         coalesce(exact.skill_domain_code, grp.skill_domain_code) as skill_domain_code,
         3 as rule_order,
         'nsf' as rule_name
-    from {{ ref('stg_france_competences__certification_nsf_codes') }} as n
+    from {{ ref('stg_rncp__certification_nsf_codes') }} as n
     left join {{ ref('nsf_skill_domains') }} as exact
         on n.nsf_code = exact.nsf_code
     left join {{ ref('nsf_skill_domains') }} as grp

@@ -23,7 +23,7 @@ bmo_occupations as (
             partition by nomenclature_version, occupation_code
             order by survey_year desc, occupation_label asc
         ) as label_rank
-    from {{ ref('stg_france_travail__bmo') }}
+    from {{ ref('stg_bmo__recruitment_needs') }}
 ),
 
 digital_fap as (
@@ -51,7 +51,7 @@ rome_occupations as (
             partition by rome_code
             order by source_vintage desc
         ) as version_rank
-    from {{ ref('stg_france_travail__rome_occupations') }}
+    from {{ ref('stg_rome__occupations') }}
 ),
 
 rome_digital as (

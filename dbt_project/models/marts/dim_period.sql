@@ -13,7 +13,7 @@ with
 years as (
     -- BMO survey
     select survey_year as year
-    from {{ ref('stg_france_travail__bmo') }}
+    from {{ ref('stg_bmo__recruitment_needs') }}
     union
     -- Urssaf establishments and headcount
     select year
@@ -21,7 +21,7 @@ years as (
     union
     -- DARES / France Travail labour-market tensions
     select tension_year as year
-    from {{ ref('stg_dares__tensions') }}
+    from {{ ref('stg_tensions__indicators') }}
     union
     -- company creations (Sirene): every creation year, since the creations indicator is
     -- published for all of them (the establishments still active were created as early as 1985)
@@ -40,18 +40,18 @@ quarters as (
 months as (
     -- Mon Compte Formation catalogue extraction
     select extract_date as month_date
-    from {{ ref('stg_caisse_des_depots__training_offers') }}
+    from {{ ref('stg_mcf__training_offers') }}
     union
     -- RNCP / RS export (the vintage is the export day)
     select try_cast(source_vintage as date) as month_date
-    from {{ ref('stg_france_competences__certifications') }}
+    from {{ ref('stg_rncp__certifications') }}
     union
     -- job offers: creation month and snapshot (fetch) month
     select created_date as month_date
-    from {{ ref('stg_france_travail__job_offers') }}
+    from {{ ref('stg_offers__job_offers') }}
     union
     select cast(fetched_at as date) as month_date
-    from {{ ref('stg_france_travail__job_offers') }}
+    from {{ ref('stg_offers__job_offers') }}
     union
     -- Sirene establishments: snapshot (fetch) month
     select cast(fetched_at as date) as month_date

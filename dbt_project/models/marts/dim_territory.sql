@@ -16,14 +16,14 @@ communes as (
         commune_name,
         department_code,
         region_code
-    from {{ ref('stg_insee__communes') }}
+    from {{ ref('stg_geo__communes') }}
 ),
 
 epci_communes as (
     select
         commune_code,
         epci_code
-    from {{ ref('stg_insee__epci_communes') }}
+    from {{ ref('stg_geo__epci_communes') }}
     where epci_code is not null
 ),
 
@@ -31,7 +31,7 @@ epcis as (
     select
         epci_code,
         epci_name
-    from {{ ref('stg_insee__epci') }}
+    from {{ ref('stg_geo__epci') }}
 ),
 
 epci_zones as (
@@ -47,14 +47,14 @@ departements as (
         department_code,
         department_name,
         region_code
-    from {{ ref('stg_insee__departements') }}
+    from {{ ref('stg_geo__departements') }}
 ),
 
 regions as (
     select
         region_code,
         region_name
-    from {{ ref('stg_insee__regions') }}
+    from {{ ref('stg_geo__regions') }}
 ),
 
 basin_cells as (
@@ -64,7 +64,7 @@ basin_cells as (
         department_code,
         region_code,
         survey_year
-    from {{ ref('stg_france_travail__bmo') }}
+    from {{ ref('stg_bmo__recruitment_needs') }}
 ),
 
 -- every commune of France, with its EPCI and zone, flagged when inside the configured territory

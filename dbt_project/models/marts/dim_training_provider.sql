@@ -15,7 +15,7 @@ offers as (
         training_offer_id,
         department_code,
         source_vintage
-    from {{ ref('stg_caisse_des_depots__training_offers') }}
+    from {{ ref('stg_mcf__training_offers') }}
     where provider_siret is not null
 ),
 

@@ -14,7 +14,7 @@ departements as (
     select
         department_code,
         region_code
-    from {{ ref('stg_insee__departements') }}
+    from {{ ref('stg_geo__departements') }}
 ),
 
 -- EPCI and zone from the current COG, not from Urssaf's frozen 2023 geography

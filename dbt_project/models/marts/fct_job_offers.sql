@@ -9,7 +9,7 @@
 with
 
 offers as (
-    select * from {{ ref('stg_france_travail__job_offers') }}
+    select * from {{ ref('stg_offers__job_offers') }}
 ),
 
 rome_domains as (
@@ -58,7 +58,7 @@ departements as (
     select
         department_code,
         region_code
-    from {{ ref('stg_insee__departements') }}
+    from {{ ref('stg_geo__departements') }}
 ),
 
 classified as (

@@ -6,7 +6,7 @@
 with
 
 tensions as (
-    select * from {{ ref('stg_dares__tensions') }}
+    select * from {{ ref('stg_tensions__indicators') }}
 ),
 
 digital_occupations as (

@@ -8,7 +8,7 @@
 with
 
 bmo as (
-    select * from {{ ref('stg_france_travail__bmo') }}
+    select * from {{ ref('stg_bmo__recruitment_needs') }}
 ),
 
 digital_occupations as (

@@ -9,7 +9,7 @@
 with
 
 offers as (
-    select * from {{ ref('stg_caisse_des_depots__training_offers') }}
+    select * from {{ ref('stg_mcf__training_offers') }}
 ),
 
 formacode_domains as (

@@ -243,7 +243,7 @@ class BmoSource(Source):
         if not latest:
             raise SourceError(self.name, "nothing landed: run the fetch first")
         con.execute(
-            "create or replace table raw.france_travail_bmo ("
+            "create or replace table raw.bmo_recruitment_needs ("
             "survey_year integer, occupation_code varchar, occupation_label varchar, family_code varchar, "
             "family_label varchar, region_code varchar, region_name varchar, department_code varchar, "
             "department_name varchar, basin_code varchar, basin_name varchar, met varchar, xmet varchar, "
@@ -259,7 +259,7 @@ class BmoSource(Source):
                     con.register("bmo_batch", batch)
                     try:
                         con.execute(
-                            "insert into raw.france_travail_bmo select try_cast(survey_year as integer), "
+                            "insert into raw.bmo_recruitment_needs select try_cast(survey_year as integer), "
                             "occupation_code, occupation_label, family_code, family_label, lpad(region_code, 2, '0'), "
                             "region_name, department_code, department_name, basin_code, basin_name, met, xmet, smet, "
                             f"{sql_literal(nomenclature_version(year))}, {sql_literal(opened.basin_label)}, "
@@ -267,4 +267,4 @@ class BmoSource(Source):
                         )
                     finally:
                         con.unregister("bmo_batch")
-        return {"raw.france_travail_bmo": table_rows(con, "raw.france_travail_bmo")}
+        return {"raw.bmo_recruitment_needs": table_rows(con, "raw.bmo_recruitment_needs")}

@@ -56,7 +56,7 @@ EPCI_URL = (
 )
 
 COG_FILES: dict[str, tuple[str, list[str]]] = {
-    # logical name -> (url, declared columns); table name is raw.insee_<stem>
+    # logical name -> (url, declared columns); table name is raw.geo_<stem>
     "communes": (f"{COG_BASE}/v_commune_{COG_YEAR}.csv",
                  ["TYPECOM", "COM", "REG", "DEP", "CTCD", "ARR", "TNCC", "NCC", "NCCENR", "LIBELLE", "CAN",
                   "COMPARENT"]),
@@ -347,11 +347,11 @@ class GeoSource(Source):
                 raise SourceError(self.name, f"nothing landed for {stem}.csv: run the fetch first")
             select = ", ".join(f'"{c}" as {c.lower()}' for c in columns)
             con.execute(
-                f"create or replace table raw.insee_{stem} as "
+                f"create or replace table raw.geo_{stem} as "
                 f"select {select}, {provenance_select(landed, run_id)} "
                 f"from read_csv({sql_literal(landed.path)}, delim=',', header=true, all_varchar=true, quote='\"')"
             )
-            counts[f"raw.insee_{stem}"] = table_rows(con, f"raw.insee_{stem}")
+            counts[f"raw.geo_{stem}"] = table_rows(con, f"raw.geo_{stem}")
         landed = latest.get("epci.zip")
         if landed is None:
             raise SourceError(self.name, "nothing landed for epci.zip: run the fetch first")
@@ -362,18 +362,18 @@ class GeoSource(Source):
         con.register("comp_frame", comp_frame)
         prov = provenance_select(landed, run_id)
         con.execute(
-            "create or replace table raw.insee_epci as select epci, libepci, nature_epci, "
+            "create or replace table raw.geo_epci as select epci, libepci, nature_epci, "
             f"try_cast(nb_com as integer) as nb_com, {prov} from epci_frame"
         )
         con.execute(
-            "create or replace table raw.insee_epci_communes as "
+            "create or replace table raw.geo_epci_communes as "
             f"select codgeo, libgeo, epci, libepci, dep, reg, {prov} from comp_frame"
         )
         con.unregister("epci_frame")
         con.unregister("comp_frame")
-        counts["raw.insee_epci"] = table_rows(con, "raw.insee_epci")
-        counts["raw.insee_epci_communes"] = table_rows(con, "raw.insee_epci_communes")
-        counts["raw.insee_populations"] = self._load_populations(con, latest.get("populations.zip"), run_id)
+        counts["raw.geo_epci"] = table_rows(con, "raw.geo_epci")
+        counts["raw.geo_epci_communes"] = table_rows(con, "raw.geo_epci_communes")
+        counts["raw.geo_populations"] = self._load_populations(con, latest.get("populations.zip"), run_id)
         return counts
 
     def _load_populations(self, con: duckdb.DuckDBPyConnection, landed: LandedFile | None, run_id: str) -> int:
@@ -385,17 +385,17 @@ class GeoSource(Source):
             # all text first: DEP ('01', '2A') and CODCOM ('001') keep their zeros, counts lose
             # their thousands separators before the cast
             con.execute(
-                "create or replace table raw.insee_populations as select "
+                "create or replace table raw.geo_populations as select "
                 f"trim(\"REG\") as reg, trim(\"DEP\") as dep, trim(\"CODCOM\") as codcom, \"COM\" as com, "
                 f"{_COMMUNE_CODE_SQL} as commune_code, {_count_sql('pmun')} as pmun, "
                 f"{_count_sql('pcap')} as pcap, {_count_sql('ptot')} as ptot, {provenance_select(landed, run_id)} "
                 f"from read_csv({sql_literal(csv_path)}, delim=';', header=true, all_varchar=true, quote='\"')"
             )
-        bad = con.execute("select count(*) from raw.insee_populations where commune_code is null").fetchone()
+        bad = con.execute("select count(*) from raw.geo_populations where commune_code is null").fetchone()
         if bad and bad[0]:
             raise SourceError(self.name, f"{bad[0]} row(s) without a commune code", file=POPULATIONS_FILE,
                               column="CODCOM")
-        return table_rows(con, "raw.insee_populations")
+        return table_rows(con, "raw.geo_populations")
 
 
 

@@ -214,7 +214,7 @@ class OffersClient:
 
 
 RAW_DDL = (
-    "create or replace table raw.france_travail_offers (offer_id varchar, title varchar, rome_code varchar, "
+    "create or replace table raw.offers_job_offers (offer_id varchar, title varchar, rome_code varchar, "
     "rome_label varchar, appellation_label varchar, created_at varchar, updated_at varchar, "
     "workplace_label varchar, commune_code varchar, postal_code varchar, department_code varchar, "
     "contract_type varchar, contract_nature varchar, experience_required varchar, qualification_code varchar, "
@@ -317,11 +317,11 @@ class OffersSource(Source):
         landed = landing.latest(self.name, landed_name(settings))
         if landed is None:
             # skipped (no credentials) or never fetched: an empty table keeps the models buildable
-            log.warning("offers: nothing landed for %s, raw.france_travail_offers is empty", settings.territory.label)
-            return {"raw.france_travail_offers": 0}
+            log.warning("offers: nothing landed for %s, raw.offers_job_offers is empty", settings.territory.label)
+            return {"raw.offers_job_offers": 0}
         con.execute(
             f"""
-            insert into raw.france_travail_offers
+            insert into raw.offers_job_offers
             with responses as (
                 select json from read_ndjson_objects({sql_literal(landed.path)})
             ),
@@ -359,4 +359,4 @@ class OffersSource(Source):
             qualify row_number() over (partition by json_extract_string(o, '$.id')) = 1
             """
         )
-        return {"raw.france_travail_offers": table_rows(con, "raw.france_travail_offers")}
+        return {"raw.offers_job_offers": table_rows(con, "raw.offers_job_offers")}

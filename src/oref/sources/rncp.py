@@ -58,9 +58,9 @@ FACETS: dict[str, tuple[str, list[str]]] = {
         "Date_dernier_jo", "Date_Decision", "Date_Fin_Enregistrement", "Date_Effet", "Type_Enregistrement",
         "Validation_Partielle", "Actif",
     ]),
-    "rome": ("raw.rncp_rome", ["Numero_Fiche", "Codes_Rome_Code", "Codes_Rome_Libelle"]),
-    "nsf": ("raw.rncp_nsf", ["Numero_Fiche", "Nsf_Code", "Nsf_Intitule"]),
-    "formacode": ("raw.rncp_formacode", ["Numero_Fiche", "Formacode_Code", "Formacode_Libelle"]),
+    "rome": ("raw.rncp_certification_rome_codes", ["Numero_Fiche", "Codes_Rome_Code", "Codes_Rome_Libelle"]),
+    "nsf": ("raw.rncp_certification_nsf_codes", ["Numero_Fiche", "Nsf_Code", "Nsf_Intitule"]),
+    "formacode": ("raw.rncp_certification_formacodes", ["Numero_Fiche", "Formacode_Code", "Formacode_Libelle"]),
     "blocs_de_competences": ("raw.rncp_skill_blocks",
                              ["Numero_Fiche", "Bloc_Competences_Code", "Bloc_Competences_Libelle"]),
 }

@@ -237,13 +237,14 @@ class TensionsSource(Source):
                               file=LANDED_NAME)
         frame = pd.DataFrame([[r.get(c) for c in RAW_COLUMNS] for r in rows], columns=RAW_COLUMNS, dtype="object")
         columns = ", ".join(f"{c} varchar" for c in RAW_COLUMNS)
-        con.execute(f"create or replace table raw.dares_tensions ({columns}, _source varchar, _source_url varchar, "
-                    "_file_sha256 varchar, _vintage varchar, _fetched_at timestamp, _run_id varchar)")
+        con.execute(f"create or replace table raw.tensions_indicators ({columns}, _source varchar, "
+                    "_source_url varchar, _file_sha256 varchar, _vintage varchar, _fetched_at timestamp, "
+                    "_run_id varchar)")
         con.register("tensions_frame", frame)
         try:
-            con.execute(f"insert into raw.dares_tensions select {', '.join(RAW_COLUMNS)}, "
+            con.execute(f"insert into raw.tensions_indicators select {', '.join(RAW_COLUMNS)}, "
                         f"{provenance_select(landed, run_id)} from tensions_frame")
         finally:
             con.unregister("tensions_frame")
-        row = con.execute("select count(*) from raw.dares_tensions").fetchone()
-        return {"raw.dares_tensions": int(row[0]) if row else 0}
+        row = con.execute("select count(*) from raw.tensions_indicators").fetchone()
+        return {"raw.tensions_indicators": int(row[0]) if row else 0}

@@ -1,0 +1,32 @@
+with
+
+source as (
+    select * from {{ source('geo', 'communes') }}
+),
+
+renamed as (
+    select
+        com as commune_code,
+        libelle as commune_name,
+        dep as department_code,
+        reg as region_code,
+        ctcd as collectivity_code,
+        arr as arrondissement_code,
+        can as canton_code,
+        tncc as name_type_code,
+        ncc as commune_name_upper,
+        nccenr as commune_name_rich,
+        _source as source_name,
+        _source_url as source_url,
+        _file_sha256 as file_sha256,
+        _vintage as source_vintage,
+        _fetched_at as fetched_at,
+        _run_id as load_run_id
+    from source
+    -- The COG also lists delegated and associated communes and the municipal arrondissements of
+    -- Paris, Lyon and Marseille (COMD, COMA, ARM): only current communes (COM) belong to an EPCI
+    -- and are the unit other sources publish at.
+    where typecom = 'COM'
+)
+
+select * from renamed
