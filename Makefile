@@ -10,7 +10,7 @@ export OREF_DATA_DIR ?= $(CURDIR)/data
 # never let uv pick a different interpreter than the locked one
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install run test test-services lint up fetch status clean docs
+.PHONY: help install run test test-services lint up fetch status clean docs snapshot
 
 help:
 	@echo "make run            fetch the bundled snapshot over HTTP (loopback), build, test, publish, import dashboards"
@@ -20,6 +20,7 @@ help:
 	@echo "make up             Airflow (standalone) and Superset on localhost"
 	@echo "make status         what is published and what has landed"
 	@echo "make docs           regenerate docs/indicators.md from the indicator catalogue seeds"
+	@echo "make snapshot REAL_DIR=...  regenerate data/snapshot from the real inputs (byte-reproducible)"
 
 $(UV):
 	python3 -m pip install --quiet --user uv
@@ -50,6 +51,12 @@ status: install
 
 docs: .venv/.installed
 	$(PY) -m oref.indicator_docs
+
+# One entry point for the snapshot generator package (scripts/snapshot): every source's files, in
+# dependency order. REAL_DIR is the folder of the real inputs (see scripts/snapshot/__main__.py).
+snapshot: .venv/.installed
+	@test -n "$(REAL_DIR)" || { echo "usage: make snapshot REAL_DIR=<folder of the real inputs>"; exit 2; }
+	cd scripts && $(CURDIR)/$(PY) -m snapshot --real-dir "$(abspath $(REAL_DIR))" --out "$(CURDIR)/data/snapshot"
 
 lint: .venv/.installed
 	.venv/bin/ruff check src dags tests scripts superset/superset_config.py

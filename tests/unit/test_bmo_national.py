@@ -178,7 +178,7 @@ def test_manifest_says_which_rows_are_real_and_which_synthetic() -> None:
     entry = next(e for e in manifest["files"] if e["path"] == WORKBOOK_PATH)
     data = WORKBOOK.read_bytes()
     assert (entry["sha256"], entry["bytes"]) == (hashlib.sha256(data).hexdigest(), len(data))
-    assert (entry["kind"], entry["generated_by"], entry["seed"]) == ("derived-from-real", "scripts/snapshot_bmo.py",
+    assert (entry["kind"], entry["generated_by"], entry["seed"]) == ("derived-from-real", "scripts/snapshot/bmo.py",
                                                                      2025)
     assert "REAL rows" in entry["description"] and "(971) and Martinique (972)" in entry["description"]
     assert "SYNTHETIC rows" in entry["description"] and "seed 2025" in entry["description"]

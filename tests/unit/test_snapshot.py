@@ -1,7 +1,7 @@
 """The bundled snapshot (data/snapshot) is complete, intact and says what the pipeline relies on.
 
 Reads the committed files only. The expected numbers are exact: they come from the real geography
-and from the seeded generator (scripts/make_snapshot.py), so any drift is a failure.
+and from the seeded generator (scripts/snapshot, `make snapshot`), so any drift is a failure.
 """
 
 from __future__ import annotations
@@ -80,20 +80,19 @@ def test_manifest_matches_the_files() -> None:
     manifest = _manifest()
     all_paths = [entry["path"] for entry in manifest["files"]]
     assert all_paths == sorted(all_paths)
+    on_disk = sorted(str(p.relative_to(SNAPSHOT)) for p in SNAPSHOT.rglob("*") if p.is_file())
+    assert on_disk == sorted([*all_paths, "MANIFEST.json"])  # every file described, nothing stray
     for entry in manifest["files"]:
-        assert (SNAPSHOT / entry["path"]).is_file(), entry["path"]
-        assert entry["kind"] in {"real", "derived-from-real", "synthetic"}
-    mine = [e for e in manifest["files"] if e["generated_by"] == "scripts/make_snapshot.py"]
-    assert {e["seed"] for e in mine} == {972}
-    assert len(mine) == 7  # the BMO files have their own generator (scripts/snapshot_bmo.py)
-    for entry in mine:
         data = (SNAPSHOT / entry["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
         assert len(data) == entry["bytes"], entry["path"]
         assert entry["url"].startswith("https://")
-        assert entry["source"] in {"geo", "urssaf"}
         assert entry["kind"] in {"real", "derived-from-real", "synthetic"}
-    kinds = Counter(entry["kind"] for entry in mine)
+        # the source key names the file's generator: scripts/snapshot/<key>.py
+        assert entry["generated_by"] == f"scripts/snapshot/{entry['source']}.py", entry["path"]
+    geo = [e for e in manifest["files"] if e["source"] in ("geo", "urssaf")]
+    assert {e["seed"] for e in geo} == {972} and len(geo) == 7
+    kinds = Counter(entry["kind"] for entry in geo)
     assert kinds == {"derived-from-real": 6, "synthetic": 1}
 
 

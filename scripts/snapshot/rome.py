@@ -1,4 +1,4 @@
-"""Generate the snapshot of the ROME 4.0 open-data CSV zip (France Travail, via data.gouv.fr).
+"""rome: the ROME 4.0 open-data CSV zip (France Travail, via data.gouv.fr) and its dataset document.
 
 Files written under ``data/snapshot`` (the real URL paths):
 
@@ -14,32 +14,25 @@ Files written under ``data/snapshot`` (the real URL paths):
     numbers from 900000 up so they cannot be mistaken for real ones;
   * ``LISEZMOI_oref.txt``: says which member is real and which is synthetic.
 
-Byte-reproducible: seeded RNG, fixed timestamps inside the zip, sorted output.
-
-Usage: ``python scripts/snapshot_rome.py --real-dir ../shared/data/real``
+Needs the real v4.60 file (``<real-dir>/rome``). Byte-reproducible: seeded RNG, fixed timestamps
+inside the zip, sorted output.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import io
-import json
 import random
-import zipfile
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
-from snapshot_manifest import manifest_entry, merge_manifest  # scripts/ is on sys.path when run
+from snapshot.common import Context, SnapshotFile, csv_bytes, deterministic_zip, json_bytes
 
+KEY = "rome"
 SEED = 460
-GENERATED_BY = "scripts/snapshot_rome.py"
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "data" / "snapshot"
-ZIP_DATE_TIME = (2025, 1, 1, 0, 0, 0)
+REQUIRES: tuple[str, ...] = ()
 LICENCE = "Licence Ouverte / Open Licence (fr-lo)"
+# the first line of LISEZMOI_oref.txt in the zip, as first generated: part of the zip's bytes
+README_STAMP = "Snapshot oref (scripts/snapshot_rome.py).\n"
 
 DATASET_ID = "58da857388ee384902e505f5"
 RESOURCE_ID = "8cf674b6-ef21-446a-8190-178e2defd6fc"
@@ -55,27 +48,6 @@ APPELLATION_HEADER = [
     "code_rome_parent", "peu_usite",
 ]
 _VARIANTS = ("junior", "senior", "confirmé / confirmée", "en alternance", "référent / référente")
-
-
-def deterministic_zip(members: Sequence[tuple[str, bytes]]) -> bytes:
-    """A deflated zip whose entries carry a fixed date: zipfile would otherwise stamp 'now'."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data, compresslevel=9)
-    return buffer.getvalue()
-
-
-def quoted_csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
-    # France Travail quotes every field and ends lines with LF, like the real code_rome file.
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_ALL, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
 
 
 def synthetic_appellations(fiches: list[dict[str, str]]) -> bytes:
@@ -94,15 +66,16 @@ def synthetic_appellations(fiches: list[dict[str, str]]) -> bytes:
             long_label = f"{label} {variant}"
             rows.append([str(ogr), long_label, long_label[:60].rstrip(), fiche["code_rome"], *flags, "SYNONYME", "",
                          fiche["code_rome_parent"], "O" if rng.random() < 0.15 else "N"])
-    return quoted_csv(APPELLATION_HEADER, rows)
+    # France Travail quotes every field and ends lines with LF, like the real code_rome file
+    return csv_bytes(APPELLATION_HEADER, rows, delimiter=",", quoting=csv.QUOTE_ALL)
 
 
-def build(real_dir: Path) -> list[dict[str, Any]]:
-    real = (real_dir / "rome" / CODE_ROME_MEMBER).read_bytes()
+def build(ctx: Context) -> list[SnapshotFile]:
+    real = (ctx.real_dir / "rome" / CODE_ROME_MEMBER).read_bytes()
     fiches = list(csv.DictReader(io.StringIO(real.decode("utf-8"))))
     readme = (
-        "Snapshot oref (scripts/snapshot_rome.py).\n"
-        f"{CODE_ROME_MEMBER} : fichier RÉEL ROME v4.60 de France Travail, copie octet pour octet.\n"
+        README_STAMP
+        + f"{CODE_ROME_MEMBER} : fichier RÉEL ROME v4.60 de France Travail, copie octet pour octet.\n"
         f"{APPELLATION_MEMBER} : fichier SYNTHÉTIQUE (schéma réel, libellés et code_ogr inventés, "
         "code_ogr >= 900000), limité aux 170 fiches du numérique (transition_num = O).\n"
     ).encode()
@@ -146,36 +119,14 @@ def build(real_dir: Path) -> list[dict[str, Any]]:
             "last_modified": modified,
         }],
     }
-    doc_bytes = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     return [
-        {"path": f"www.data.gouv.fr/api/1/datasets/{DATASET_ID}/index.json", "url": DATASET_URL,
-         "kind": "derived-from-real", "data": doc_bytes,
-         "description": "data.gouv.fr API v1 dataset document of the ROME dataset (real dataset and resource "
-                        "ids); filesize and sha1 describe the bundled zip; the upload stamp is invented"},
-        {"path": ZIP_URL.removeprefix("https://"), "url": ZIP_URL, "kind": "derived-from-real", "data": archive,
-         "description": f"RefRomeCsv.zip: {CODE_ROME_MEMBER} is the REAL v4.60 file byte for byte (1 584 "
-                        f"fiches, 170 with transition_num=O); {APPELLATION_MEMBER} is SYNTHETIC (real schema, "
-                        "invented labels, code_ogr >= 900000, digital fiches only); LISEZMOI_oref.txt says so"},
+        SnapshotFile(f"www.data.gouv.fr/api/1/datasets/{DATASET_ID}/index.json", DATASET_URL, KEY,
+                     "derived-from-real",
+                     "data.gouv.fr API v1 dataset document of the ROME dataset (real dataset and resource ids); "
+                     "filesize and sha1 describe the bundled zip; the upload stamp is invented", LICENCE,
+                     json_bytes(document)),
+        SnapshotFile(ZIP_URL.removeprefix("https://"), ZIP_URL, KEY, "derived-from-real",
+                     f"RefRomeCsv.zip: {CODE_ROME_MEMBER} is the REAL v4.60 file byte for byte (1 584 fiches, 170 "
+                     f"with transition_num=O); {APPELLATION_MEMBER} is SYNTHETIC (real schema, invented labels, "
+                     "code_ogr >= 900000, digital fiches only); LISEZMOI_oref.txt says so", LICENCE, archive),
     ]
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--real-dir", type=Path, required=True, help="folder of the real inputs")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="snapshot folder (default: data/snapshot)")
-    args = parser.parse_args(argv)
-    out: Path = args.out.resolve()
-    files = build(args.real_dir.resolve())
-    for f in files:
-        target = out / f["path"]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(f["data"])
-        print(f"{len(f['data']):>10,}  {f['kind']:<18} {f['path']}")
-    entries = [manifest_entry(f["path"], f["data"], url=f["url"], source="rome", kind=f["kind"],
-                              description=f["description"], licence=LICENCE, generated_by=GENERATED_BY, seed=SEED)
-               for f in sorted(files, key=lambda f: f["path"])]
-    merge_manifest(out, entries, GENERATED_BY)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,40 +1,40 @@
-"""Generate the France Travail Offres d'emploi v2 snapshot: digital job offers in 971 and 972.
+"""offers: the France Travail Offres d'emploi v2 snapshot, digital job offers in 971 and 972.
 
-Synthetic offers in the real ``resultats[]`` shape of ``GET /partenaire/offresdemploi/v2/offres/search``
-(data-sources.md §3a), one offer per line in
+Synthetic offers in the real ``resultats[]`` shape of ``GET /partenaire/offresdemploi/v2/offres/search``,
+one offer per line in
 ``api.francetravail.io/partenaire/offresdemploi/v2/offres/search.jsonl``, served by the emulator
 ``oref.replay_apis.france_travail_offres`` (OAuth2 token, ``range`` paging with 206 +
 ``Content-Range``). ``_region`` is a helper field for the emulator's ``region`` filter, absent
 from the real API. Also writes an example token response under ``entreprise.francetravail.fr`` (the
 emulator answers the POST itself; the file documents the shape and gives the host a folder).
 
-Usage: ``python scripts/snapshot_offers.py`` (byte-reproducible: fixed seed, sorted output).
+Offers are placed in the communes of the COG file the geo generator wrote (hence ``REQUIRES``);
+their ROME codes are the ones the offers source queries (seed rome_digital_occupations).
+Byte-reproducible: fixed seed, sorted output.
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
 import datetime as dt
 import json
 import random
 from pathlib import Path
 from typing import Any
 
-from snapshot_manifest import manifest_entry, merge_manifest  # scripts/ is on sys.path when run
+from oref.reference import offers_query_rome_codes
+from snapshot.common import Context, SnapshotFile, cog_communes
 
+KEY = "offers"
 SEED = 1805
-GENERATED_BY = "scripts/snapshot_offers.py"
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "data" / "snapshot"
-COG = "www.insee.fr/fr/statistiques/fichier/8377162/v_commune_2025.csv"
+REQUIRES = ("geo",)  # places its offers in the communes of the COG file
 OFFERS_PATH = "api.francetravail.io/partenaire/offresdemploi/v2/offres/search.jsonl"
 OFFERS_URL = "https://api.francetravail.io/partenaire/offresdemploi/v2/offres/search"
 TOKEN_PATH = "entreprise.francetravail.fr/connexion/oauth2/access_token.json"
 TOKEN_URL = "https://entreprise.francetravail.fr/connexion/oauth2/access_token?realm=/partenaire"
 LICENCE = "Licence Ouverte / Etalab 2.0"
 
-# ROME code -> (label, [appellations], weight)
+# ROME code -> (label, [appellations], weight): the codes the offers source queries, in the order
+# the draws were first made (the dict order drives the RNG, so it is kept as written)
 ROME = {
     "M1805": ("Études et développement informatique", ["Développeur / Développeuse web",
                                                        "Développeur / Développeuse informatique"], 30),
@@ -60,17 +60,11 @@ EXPERIENCE = [("D", "Débutant accepté", 40), ("E", "1 An(s)", 35), ("S", "3 An
 NAF = [("62.01Z", "Programmation informatique"), ("62.02A", "Conseil en systèmes et logiciels informatiques"),
        ("78.20Z", "Activités des agences de travail temporaire"), ("61.10Z", "Télécommunications filaires"),
        ("84.11Z", "Administration publique générale"), ("95.11Z", "Réparation d'ordinateurs")]
+if set(ROME) != set(offers_query_rome_codes()):
+    raise SystemExit("the ROME table of the offers generator differs from the seed rome_digital_occupations "
+                     "(is_offers_query_code)")
 COUNTS = {"971": 190, "972": 165}
 REGION = {"971": "01", "972": "02"}
-
-
-def communes(snapshot: Path) -> dict[str, list[dict[str, str]]]:
-    out: dict[str, list[dict[str, str]]] = {d: [] for d in COUNTS}
-    with (snapshot / COG).open(encoding="utf-8") as stream:
-        for row in csv.DictReader(stream):
-            if row["TYPECOM"] == "COM" and row["DEP"] in out:
-                out[row["DEP"]].append(row)
-    return out
 
 
 def offer(rng: random.Random, number: int, dep: str, places: list[dict[str, str]]) -> dict[str, Any]:
@@ -121,9 +115,9 @@ def offer(rng: random.Random, number: int, dep: str, places: list[dict[str, str]
     }
 
 
-def build(snapshot: Path) -> list[dict[str, Any]]:
+def build_offers(snapshot: Path) -> list[dict[str, Any]]:
     rng = random.Random(SEED)
-    places = communes(snapshot)
+    places = cog_communes(snapshot, tuple(COUNTS))
     offers = []
     number = 0
     for dep, count in COUNTS.items():
@@ -133,32 +127,17 @@ def build(snapshot: Path) -> list[dict[str, Any]]:
     return sorted(offers, key=lambda o: (o["dateCreation"], o["id"]), reverse=True)  # newest first, as the API
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="snapshot folder (default: data/snapshot)")
-    out: Path = parser.parse_args(argv).out.resolve()
-    offers = build(out)
+def build(ctx: Context) -> list[SnapshotFile]:
+    offers = build_offers(ctx.out)
     data = "".join(json.dumps(o, ensure_ascii=False, sort_keys=True) + "\n" for o in offers).encode("utf-8")
     token = (json.dumps({"access_token": "<issued by the replay emulator>", "token_type": "Bearer",
                          "expires_in": 1499, "scope": "api_offresdemploiv2 o2dsoffre"}, indent=2) + "\n").encode()
-    files = [
-        (OFFERS_PATH, OFFERS_URL, data,
-         f"{len(offers)} digital job offers (ROME M18xx, I1401, I1307, E11xx/E12xx, M1403) in 971 and 972, one "
-         "resultats[] item of the real search response per line (+ _region for the emulator); values invented"),
-        (TOKEN_PATH, TOKEN_URL, token,
-         "Shape of the OAuth2 client-credentials token response; the replay emulator answers the POST itself"),
+    return [
+        SnapshotFile(OFFERS_PATH, OFFERS_URL, KEY, "synthetic",
+                     f"{len(offers)} digital job offers (ROME M18xx, I1401, I1307, E11xx/E12xx, M1403) in 971 and "
+                     "972, one resultats[] item of the real search response per line (+ _region for the emulator); "
+                     "values invented", LICENCE, data),
+        SnapshotFile(TOKEN_PATH, TOKEN_URL, KEY, "synthetic",
+                     "Shape of the OAuth2 client-credentials token response; the replay emulator answers the POST "
+                     "itself", LICENCE, token),
     ]
-    entries = []
-    for path, url, payload, description in files:
-        target = out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(payload)
-        print(f"{len(payload):>10,}  synthetic          {path}")
-        entries.append(manifest_entry(path, payload, url=url, source="offers", kind="synthetic",
-                                      description=description, licence=LICENCE, generated_by=GENERATED_BY,
-                                      seed=SEED))
-    merge_manifest(out, entries, GENERATED_BY)
-
-
-if __name__ == "__main__":
-    main()

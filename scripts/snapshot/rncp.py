@@ -1,4 +1,4 @@
-"""Generate the bundled snapshot of the France Compétences RNCP / RS export (data.gouv.fr).
+"""rncp: the France Compétences RNCP / RS export (data.gouv.fr) and its dataset document.
 
 Two files, at their real URL paths under ``data/snapshot``:
 
@@ -12,33 +12,25 @@ Two files, at their real URL paths under ``data/snapshot``:
 
 The fiches are SYNTHETIC (seeded RNG): titles are modelled on real certifications (digital ones such
 as "Développeur web et web mobile"), but numbers, dates and certifiers are invented; a real-number
-match is a coincidence. ``scripts/snapshot_mcf.py`` imports :func:`build_fiches` so that the Mon
-Compte Formation snapshot references codes that exist here.
+match is a coincidence. The mcf generator imports :func:`build_fiches` so that the Mon Compte
+Formation snapshot references codes that exist here (hence ``REQUIRES`` there).
 
 Byte-reproducible: fixed seed, fixed zip timestamps, sorted output.
-Usage: ``python scripts/snapshot_rncp.py [--out data/snapshot]``
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
-import io
-import json
 import random
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from snapshot_manifest import manifest_entry, merge_manifest  # scripts/ is on sys.path when run
+from snapshot.common import Context, SnapshotFile, csv_bytes, deterministic_zip, json_bytes
 
+KEY = "rncp"
 SEED = 972
-GENERATED_BY = "scripts/snapshot_rncp.py"
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "data" / "snapshot"
-ZIP_DATE_TIME = (2026, 8, 30, 2, 0, 2)
+REQUIRES: tuple[str, ...] = ()
+ZIP_DATE_TIME = (2026, 8, 30, 2, 0, 2)  # the export's own time: 02:00:02 on the day of the export
 
 SLUG = "repertoire-national-des-certifications-professionnelles-et-repertoire-specifique"
 DATASET_ID = "5eebbc067a14b6fecc9c9976"
@@ -420,15 +412,6 @@ def build_fiches(seed: int = SEED) -> list[Fiche]:
 # --------------------------------------------------------------------------------------------------
 
 
-def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    out = io.StringIO()
-    # minimal quoting: a multi-line Intitule gets quoted, the rest is bare (doubled apostrophes too)
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
-
-
 def _level_label(level: str) -> str:
     return {"REPRISE": "Sans niveau de qualification", "": ""}.get(level, f"Niveau {level[-1:]}")
 
@@ -463,14 +446,9 @@ def build_zip(fiches: Sequence[Fiche], day: str) -> bytes:
         "Certificateurs": (["Numero_Fiche", "Siret_Certificateur", "Nom_Certificateur"],
                            [[f.numero, f.certifier[1], f.certifier[0]] for f in fiches]),
     }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for facet, (header, rows) in members.items():
-            info = zipfile.ZipInfo(f"export_fiches_CSV_{facet}_{stamp}.csv", date_time=ZIP_DATE_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, _csv_bytes(header, rows), compresslevel=9)
-    return buffer.getvalue()
+    # minimal quoting: a multi-line Intitule gets quoted, the rest is bare (doubled apostrophes too)
+    return deterministic_zip([(f"export_fiches_CSV_{facet}_{stamp}.csv", csv_bytes(header, rows, delimiter=";"))
+                              for facet, (header, rows) in members.items()], date_time=ZIP_DATE_TIME)
 
 
 def export_url(day: str, fmt: str) -> str:
@@ -524,38 +502,18 @@ def dataset_document(latest_zip: bytes) -> dict[str, Any]:
     }
 
 
-def build_files() -> list[tuple[str, str, str, str, bytes]]:
-    """(path, url, kind, description, bytes) of every file this generator owns."""
+def build(ctx: Context) -> list[SnapshotFile]:
     fiches = build_fiches()
     archive = build_zip(fiches, LATEST_DAY)
-    document = (json.dumps(dataset_document(archive), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     return [
-        (DATASET_PATH, DATASET_URL, "derived-from-real",
-         "data.gouv.fr dataset document of the RNCP/RS export (real slug, API shape and resource naming; three "
-         "daily CSV and XML exports listed, only the latest CSV zip bundled)", document),
-        (export_path(LATEST_DAY), export_url(LATEST_DAY, "csv"), "synthetic",
-         f"RNCP/RS CSV export zip ({len(fiches)} fiches: Standard, Rome, Nsf, Formacode, Blocs_De_Compétences, "
-         f"Certificateurs) in the real layout and quirks; fiches are SYNTHETIC (seeded RNG, seed {SEED}), titles "
-         "modelled on real certifications, numbers and dates invented", archive),
+        SnapshotFile(DATASET_PATH, DATASET_URL, KEY, "derived-from-real",
+                     "data.gouv.fr dataset document of the RNCP/RS export (real slug, API shape and resource naming; "
+                     "three daily CSV and XML exports listed, only the latest CSV zip bundled)", LICENCE,
+                     json_bytes(dataset_document(archive))),
+        SnapshotFile(export_path(LATEST_DAY), export_url(LATEST_DAY, "csv"), KEY, "synthetic",
+                     f"RNCP/RS CSV export zip ({len(fiches)} fiches: Standard, Rome, Nsf, Formacode, "
+                     f"Blocs_De_Compétences, Certificateurs) in the real layout and quirks; fiches are SYNTHETIC "
+                     f"(seeded RNG, seed {SEED}), titles modelled on real certifications, numbers and dates invented",
+                     "synthetic values (no third-party data); schema of the France compétences export (Licence "
+                     "Ouverte)", archive),
     ]
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="snapshot folder (default: data/snapshot)")
-    out: Path = parser.parse_args(argv).out.resolve()
-    entries = []
-    for path, url, kind, description, data in build_files():
-        target = out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        print(f"{len(data):>10,}  {kind:<18} {path}")
-        entries.append(manifest_entry(path, data, url=url, source="rncp", kind=kind, description=description,
-                                      licence=LICENCE if kind != "synthetic" else
-                                      "synthetic values (no third-party data); schema of the France compétences "
-                                      "export (Licence Ouverte)", generated_by=GENERATED_BY, seed=SEED))
-    merge_manifest(out, entries, GENERATED_BY)
-
-
-if __name__ == "__main__":
-    main()

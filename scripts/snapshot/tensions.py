@@ -1,4 +1,4 @@
-"""Generate the snapshot of the DARES / France Travail "Les tensions sur le marché du travail" workbook.
+"""tensions: the DARES / France Travail "Les tensions sur le marché du travail" workbook.
 
 One file, SYNTHETIC values in the real shape, at the real URL path (the query string ``MEDIAID=187108``
 is not part of the path; the replay server ignores it when locating the file):
@@ -8,41 +8,37 @@ Shape (the real workbook's, as parsed by public code): a ``Sommaire`` sheet firs
 territorial level (national, régions, départements) with a title block above a header row of French
 labels ("Code FAP 228", "Tension", "Manque de main-d'œuvre disponible"...), then a footnote row.
 FAP 228 codes and labels are the real FAP2021 ones as printed in the BMO 2025 workbook of the
-snapshot: the six digital métiers (M1X80 M1X81 M2X90 M2X91 M2X92 M2X93) plus 40 others drawn with
-the seed. Territories: France, régions 01 and 02 (and 11 to show filtering), départements 971, 972
-(and 75). A one-département région has the same values at both levels, as in the real file.
+snapshot (written by the bmo generator, hence ``REQUIRES``): the digital métiers of the seed
+digital_fap2021 plus 40 others drawn with the seed. Territories: France, régions 01 and 02 (and 11
+to show filtering), départements 971, 972 (and 75). A one-département région has the same values
+at both levels, as in the real file.
 Small DOM volumes: most DOM crossings lack volume, so their ``Tension`` is empty and only the
 imputed column is filled (flag ``Croisement ou volumétrie suffisante`` = 0).
 
 Byte-reproducible: seeded RNG, fixed workbook properties and zip timestamps.
-
-Usage: ``python scripts/snapshot_tensions.py``
 """
 
 from __future__ import annotations
 
-import argparse
-import io
 import random
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.writer.excel import ExcelWriter
-from snapshot_manifest import manifest_entry, merge_manifest  # scripts/ is on sys.path when run
 
+from oref.reference import digital_fap2021_codes
+from snapshot.bmo import FILE_URL as BMO_FILE_URL
+from snapshot.common import Context, SnapshotFile, workbook_bytes
+
+KEY = "tensions"
 SEED = 2024
-GENERATED_BY = "scripts/snapshot_tensions.py"
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "data" / "snapshot"
-BMO_WORKBOOK = (ROOT / "data" / "snapshot" / "static.data.gouv.fr" / "resources"
-                / "enquete-besoins-en-main-doeuvre-bmo" / "20250423-101500" / "base_open_data_bmo_2025.xlsx")
+REQUIRES = ("bmo",)  # reads the FAP codes and labels of the BMO workbook the bmo generator wrote
+# the creator stamped inside the workbook when it was first generated: part of its bytes
+WORKBOOK_CREATOR = "oref scripts/snapshot_tensions.py"
 URL = "https://statistiques.francetravail.org/offres/Handlers/HTFile.ashx?MEDIAID=187108"
 PATH = "statistiques.francetravail.org/offres/Handlers/HTFile.ashx"
 YEAR = 2024
-ZIP_DATE_TIME = (2025, 1, 1, 0, 0, 0)
-DIGITAL = ("M1X80", "M1X81", "M2X90", "M2X91", "M2X92", "M2X93")
+DIGITAL = digital_fap2021_codes()
 INDICATORS = ("Intensité d'embauches", "Lien formation-emploi", "Manque de main-d'œuvre disponible",
               "Non-durabilité de l'emploi", "Conditions de travail contraignantes", "Inadéquation géographique",
               "Non-attractivité salariale")
@@ -52,10 +48,10 @@ REGIONS = (("01", 0.65), ("02", 0.7), ("11", 0.05))  # code, share of crossings 
 DEPARTEMENTS = (("971", "01"), ("972", "02"), ("75", "11"))
 
 
-def fap_codes(rng: random.Random) -> list[tuple[str, str]]:
+def fap_codes(rng: random.Random, bmo_workbook: Path) -> list[tuple[str, str]]:
     from oref.sources.bmo import read_bmo
 
-    frame, _, _ = read_bmo(BMO_WORKBOOK, file=BMO_WORKBOOK.name)
+    frame, _, _ = read_bmo(bmo_workbook, file=bmo_workbook.name)
     labels = dict(zip(frame.occupation_code, frame.occupation_label, strict=True))
     others = rng.sample(sorted(c for c in labels if c not in DIGITAL), 40)
     return [(c, labels[c]) for c in sorted([*DIGITAL, *others])]
@@ -90,29 +86,9 @@ def data_sheet(workbook: Workbook, title: str, level_label: str, code_label: str
                "indicateurs complémentaires ne sont pas diffusés."])
 
 
-def workbook_bytes(workbook: Workbook) -> bytes:
-    import datetime as dt
-
-    fixed = dt.datetime(2025, 1, 1)
-    workbook.properties.created = fixed
-    workbook.properties.modified = fixed
-    workbook.properties.creator = f"oref {GENERATED_BY}"
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(workbook, archive).write_data()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed_info = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE_TIME)
-            fixed_info.compress_type = zipfile.ZIP_DEFLATED
-            fixed_info.external_attr = 0o644 << 16
-            dst.writestr(fixed_info, src.read(info), compresslevel=9)
-    return out.getvalue()
-
-
-def build() -> bytes:
+def build_workbook(bmo_workbook: Path) -> bytes:
     rng = random.Random(SEED)
-    faps = fap_codes(rng)
+    faps = fap_codes(rng, bmo_workbook)
     # national standardised tension: digital métiers run high, as in the published DARES results
     national = {c: round(rng.gauss(1.3 if c in DIGITAL else 0.0, 0.3 if c in DIGITAL else 0.9), 2) for c, _ in faps}
     workbook = Workbook()
@@ -145,28 +121,15 @@ def build() -> bytes:
     data_sheet(workbook, "Tensions région", "régions", "Code région",
                [r for region, _ in REGIONS for r in regional[region]])
     data_sheet(workbook, "Tensions département", "départements", "Code département", departmental)
-    return workbook_bytes(workbook)
+    return workbook_bytes(workbook, creator=WORKBOOK_CREATOR)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="snapshot folder (default: data/snapshot)")
-    args = parser.parse_args(argv)
-    out: Path = args.out.resolve()
-    data = build()
-    target = out / PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    print(f"{len(data):>10,}  synthetic          {PATH}")
-    entry = manifest_entry(
-        PATH, data, url=URL, source="tensions", kind="synthetic",
-        description="DARES / France Travail 'Les tensions sur le marché du travail' 2024 workbook: SYNTHETIC "
-                    "values in the real shape (Sommaire + national, région and département sheets, title block, "
-                    "French labels, footnote); real FAP 228 codes/labels (from the BMO 2025 workbook); "
-                    "France, régions 01/02/11, départements 971/972/75; DOM crossings mostly imputed",
-        licence="Licence Ouverte / Etalab 2.0", generated_by=GENERATED_BY, seed=SEED)
-    merge_manifest(out, [entry], GENERATED_BY)
-
-
-if __name__ == "__main__":
-    main()
+def build(ctx: Context) -> list[SnapshotFile]:
+    data = build_workbook(ctx.out / BMO_FILE_URL.removeprefix("https://"))
+    return [SnapshotFile(
+        PATH, URL, KEY, "synthetic",
+        "DARES / France Travail 'Les tensions sur le marché du travail' 2024 workbook: SYNTHETIC values in the "
+        "real shape (Sommaire + national, région and département sheets, title block, French labels, footnote); "
+        "real FAP 228 codes/labels (from the BMO 2025 workbook); France, régions 01/02/11, départements "
+        "971/972/75; DOM crossings mostly imputed",
+        "Licence Ouverte / Etalab 2.0", data)]

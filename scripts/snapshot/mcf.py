@@ -1,4 +1,4 @@
-"""Generate the bundled snapshot of the Mon Compte Formation catalogue (Caisse des Dépôts, Opendatasoft).
+"""mcf: the Mon Compte Formation catalogue export (Caisse des Dépôts, Opendatasoft).
 
 One file at its real URL path under ``data/snapshot``: the ``/exports/csv`` export of the dataset
 ``moncompteformation_catalogueformation`` for Guadeloupe (971) and Martinique (972) together; the
@@ -11,29 +11,23 @@ AI / web formacodes), a few Bac+5 (NIV7) digital offers, some without certificat
 in Fort-de-France / Le Lamentin (972) and Pointe-à-Pitre / Les Abymes / Baie-Mahault (971) dominating.
 Text fields carry HTML (``<p>``, ``<br>``, ``&amp;``) like the real catalogue; ``code_rncp`` and
 ``code_inventaire`` are numbers without their ``RNCP``/``RS`` prefix and point to fiches of the RNCP
-snapshot (``scripts/snapshot_rncp.py``), except two offers citing a fiche absent from it.
+snapshot (the rncp generator's fiches), except two offers citing a fiche absent from it.
 
 Byte-reproducible: fixed seed, sorted output.
-Usage: ``python scripts/snapshot_mcf.py [--out data/snapshot]``
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
-import io
 import random
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
-from snapshot_manifest import manifest_entry, merge_manifest  # scripts/ is on sys.path when run
-from snapshot_rncp import FORMACODE, NSF, Fiche, build_fiches
+from snapshot.common import Context, SnapshotFile, csv_bytes
+from snapshot.rncp import FORMACODE, NSF, Fiche, build_fiches
 
+KEY = "mcf"
 SEED = 972
-GENERATED_BY = "scripts/snapshot_mcf.py"
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "data" / "snapshot"
+REQUIRES = ("rncp",)  # its offers cite the rncp generator's certification numbers
 
 DATASET_ID = "moncompteformation_catalogueformation"
 EXPORT_URL = f"https://opendata.caissedesdepots.fr/api/explore/v2.1/catalog/datasets/{DATASET_ID}/exports/csv"
@@ -214,33 +208,10 @@ def build_rows(seed: int = SEED) -> list[list[str]]:
     return rows
 
 
-def build_csv() -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows(build_rows())
-    return out.getvalue().encode("utf-8")
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="snapshot folder (default: data/snapshot)")
-    out: Path = parser.parse_args(argv).out.resolve()
-    data = build_csv()
-    target = out / EXPORT_PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    print(f"{len(data):>10,}  synthetic          {EXPORT_PATH}")
-    entry = manifest_entry(
-        EXPORT_PATH, data, url=EXPORT_URL, source="mcf", kind="synthetic",
-        description="Mon Compte Formation catalogue, ';' CSV export for 971 and 972 in the real schema; offers, "
-                    f"providers and SIRETs are SYNTHETIC (seeded RNG, seed {SEED}); certification codes point to "
-                    "the RNCP snapshot",
-        licence="synthetic values (no third-party data); schema of the Caisse des Dépôts open dataset "
-                "(Licence Ouverte)",
-        generated_by=GENERATED_BY, seed=SEED)
-    merge_manifest(out, [entry], GENERATED_BY)
-
-
-if __name__ == "__main__":
-    main()
+def build(ctx: Context) -> list[SnapshotFile]:
+    return [SnapshotFile(
+        EXPORT_PATH, EXPORT_URL, KEY, "synthetic",
+        "Mon Compte Formation catalogue, ';' CSV export for 971 and 972 in the real schema; offers, providers and "
+        f"SIRETs are SYNTHETIC (seeded RNG, seed {SEED}); certification codes point to the RNCP snapshot",
+        "synthetic values (no third-party data); schema of the Caisse des Dépôts open dataset (Licence Ouverte)",
+        csv_bytes(HEADER, build_rows(), delimiter=";"))]

@@ -1,41 +1,43 @@
-"""Generate the recherche-entreprises.api.gouv.fr snapshot: ICT-services companies of 971 and 972.
+"""sirene: the recherche-entreprises.api.gouv.fr snapshot, ICT-services companies of 971 and 972.
 
-Synthetic companies in the real response shape of ``GET /search`` (data-sources.md §9), one company
+Synthetic companies in the real response shape of ``GET /search``, one company
 per line in ``recherche-entreprises.api.gouv.fr/search.jsonl``. Each line is a ``results[]`` item
 plus ``_etablissements``: every establishment of the company, from which the emulator
 (``oref.replay_apis.recherche_entreprises``) computes ``matching_etablissements`` for the
 requested territory. Some companies have their head office (siège) in Paris and an establishment
 in the Antilles, as real national groups do. SIREN and SIRET carry valid Luhn keys.
 
-Usage: ``python scripts/snapshot_sirene.py`` (byte-reproducible: fixed seed, sorted output).
+Companies are placed in the communes of the COG file the geo generator wrote (hence ``REQUIRES``);
+their NAF codes are the ict_services perimeter of the seed naf_digital_perimeters.
+Byte-reproducible: fixed seed, sorted output.
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
 import datetime as dt
 import json
 import random
 from pathlib import Path
 from typing import Any
 
-from snapshot_manifest import manifest_entry, merge_manifest  # scripts/ is on sys.path when run
+from oref.reference import naf_codes
+from snapshot.common import Context, SnapshotFile, cog_communes
 
+KEY = "sirene"
 SEED = 6201
-GENERATED_BY = "scripts/snapshot_sirene.py"
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "data" / "snapshot"
-COG = "www.insee.fr/fr/statistiques/fichier/8377162/v_commune_2025.csv"
+REQUIRES = ("geo",)  # places its establishments in the communes of the COG file
 PATH = "recherche-entreprises.api.gouv.fr/search.jsonl"
 URL = "https://recherche-entreprises.api.gouv.fr/search"
 
-# NAF code -> (relative frequency, section), the ict_services perimeter of DESIGN §8
-NAF = {
+# Relative frequency of each NAF code of the ict_services perimeter among the synthetic companies
+# (a generator parameter; the perimeter itself is read from the seed, and a code without a weight
+# here stops the generator).
+NAF_WEIGHTS = {
     "58.21Z": 1, "58.29A": 1, "58.29B": 1, "58.29C": 2, "61.10Z": 3, "61.20Z": 2, "61.30Z": 1, "61.90Z": 4,
     "62.01Z": 30, "62.02A": 18, "62.02B": 3, "62.03Z": 3, "62.09Z": 12, "63.11Z": 6, "63.12Z": 5,
     "95.11Z": 8, "95.12Z": 4,
 }
+NAF = {code: NAF_WEIGHTS[code] for code in naf_codes("ict_services")}
 SECTION = {"58": "J", "61": "J", "62": "J", "63": "J", "95": "S"}
 TRANCHES = [("NN", 30), ("00", 20), ("01", 20), ("02", 10), ("03", 8), ("11", 6), ("12", 4), ("21", 2)]
 REGION = {"971": "01", "972": "02", "75": "11"}
@@ -61,19 +63,10 @@ def luhn_complete(stem: str) -> str:
     raise AssertionError("unreachable")
 
 
-def communes(snapshot: Path) -> dict[str, list[dict[str, str]]]:
-    out: dict[str, list[dict[str, str]]] = {"971": [], "972": []}
-    with (snapshot / COG).open(encoding="utf-8") as stream:
-        for row in csv.DictReader(stream):
-            if row["TYPECOM"] == "COM" and row["DEP"] in out:
-                out[row["DEP"]].append(row)
-    return out
-
-
 class Generator:
     def __init__(self, snapshot: Path) -> None:
         self.rng = random.Random(SEED)
-        self.communes = communes(snapshot)
+        self.communes = cog_communes(snapshot, ("971", "972"))
         self.sirens: set[str] = set()
 
     def pick(self, weights: dict[str, int] | list[tuple[str, int]]) -> str:
@@ -177,25 +170,13 @@ class Generator:
         return sorted(companies, key=lambda c: c["siren"])
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="snapshot folder (default: data/snapshot)")
-    out: Path = parser.parse_args(argv).out.resolve()
-    companies = Generator(out).all()
+def build(ctx: Context) -> list[SnapshotFile]:
+    companies = Generator(ctx.out).all()
     data = "".join(json.dumps(c, ensure_ascii=False, sort_keys=True) + "\n" for c in companies).encode("utf-8")
-    target = out / PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    print(f"{len(data):>10,}  synthetic          {PATH} ({len(companies)} companies)")
-    entry = manifest_entry(
-        PATH, data, url=URL, source="sirene", kind="synthetic",
-        description=("Companies of the ict_services NAF perimeter with establishments in 971 and 972 "
-                     f"({len(companies)} companies, {PARIS_GROUPS} with their siège in Paris), one results[] item "
-                     "of the real /search response per line plus _etablissements (all establishments) from which "
-                     "the replay emulator builds matching_etablissements; names, SIRENs and values invented"),
-        licence="Licence Ouverte / Etalab 2.0", generated_by=GENERATED_BY, seed=SEED)
-    merge_manifest(out, [entry], GENERATED_BY)
-
-
-if __name__ == "__main__":
-    main()
+    return [SnapshotFile(
+        PATH, URL, KEY, "synthetic",
+        f"Companies of the ict_services NAF perimeter with establishments in 971 and 972 ({len(companies)} "
+        f"companies, {PARIS_GROUPS} with their siège in Paris), one results[] item of the real /search response per "
+        "line plus _etablissements (all establishments) from which the replay emulator builds "
+        "matching_etablissements; names, SIRENs and values invented",
+        "Licence Ouverte / Etalab 2.0", data)]

@@ -1,4 +1,4 @@
-"""Generate the ARCEP FttH deployment snapshot (observatory workbook + its data.gouv.fr dataset document).
+"""arcep: the FttH deployments observatory workbook and its data.gouv.fr dataset document.
 
 Synthetic values in the real layout of ``2025t4-obs-hd-thd-deploiement-vf.xlsx``, sheet ``Communes``:
 a title block above the header row, premises estimates as text with decimal commas
@@ -8,28 +8,26 @@ national workbook is omitted. The Martinique totals are the real ones (ARCEP): �
 250 164,8755 and Σ connectable 70 148 (T4 2021), 104 363, 132 149, 148 728, 171 283 (T4 2025);
 their split by commune is invented (Centre more covered than the Nord).
 
-Commune codes and names come from the bundled INSEE COG file, so the script needs no other input.
-Usage: ``python scripts/snapshot_arcep.py`` (byte-reproducible: fixed seed and container dates).
+Commune codes and names come from the COG file the geo generator wrote (hence ``REQUIRES``).
+Byte-reproducible: fixed seed and container dates.
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
 import hashlib
 import random
 from pathlib import Path
 from typing import Any
 
-from make_snapshot import XLSX_MIME, _json_bytes, _workbook_bytes  # scripts/ is on sys.path when run
 from openpyxl import Workbook
-from snapshot_manifest import manifest_entry, merge_manifest
 
+from snapshot.common import XLSX_MIME, Context, SnapshotFile, cog_communes, json_bytes, workbook_bytes
+
+KEY = "arcep"
 SEED = 2025
-GENERATED_BY = "scripts/snapshot_arcep.py"
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "data" / "snapshot"
-COG = "www.insee.fr/fr/statistiques/fichier/8377162/v_commune_2025.csv"
+REQUIRES = ("geo",)  # places its rows in the communes of the COG file
+# the creator stamped inside the workbook when it was first generated: part of its bytes
+WORKBOOK_CREATOR = "oref scripts/make_snapshot.py"
 
 SLUG = "le-marche-du-haut-et-tres-haut-debit-fixe-deploiements"
 DATASET_ID = "5a0c1a3b88ee3868ce3a5f0b"  # stand-in id: the document is addressed by its slug
@@ -63,8 +61,8 @@ EARLY = {"9721": 0.12, "9723": 0.06, "9722": 0.03, "9724": 0.03, "9711": 0.12, "
 
 
 def communes(snapshot: Path) -> list[dict[str, str]]:
-    with (snapshot / COG).open(encoding="utf-8") as stream:
-        return [r for r in csv.DictReader(stream) if r["TYPECOM"] == "COM" and r["DEP"] in ("971", "972")]
+    by_departement = cog_communes(snapshot, ("971", "972"))
+    return [*by_departement["971"], *by_departement["972"]]  # the COG file's order: by commune code
 
 
 def split_exact(total: int, weights: list[float]) -> list[int]:
@@ -133,7 +131,7 @@ def build_workbook(snapshot: Path) -> bytes:
             if isinstance(value, str):
                 cell.number_format = "@"
     workbook.create_sheet("FttH par Départements")["A1"] = "Omis dans cet extrait."
-    return _workbook_bytes(workbook)
+    return workbook_bytes(workbook, creator=WORKBOOK_CREATOR)
 
 
 def dataset_document(workbook: bytes) -> dict[str, Any]:
@@ -176,33 +174,17 @@ def dataset_document(workbook: bytes) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="snapshot folder (default: data/snapshot)")
-    out: Path = parser.parse_args(argv).out.resolve()
-    workbook = build_workbook(out)
-    files = [
-        (f"www.data.gouv.fr/api/1/datasets/{SLUG}/index.json", DATASET_URL, "derived-from-real",
-         "data.gouv.fr API v1 dataset document of the ARCEP deployments observatory (real slug and URL shape; "
-         "id, resource id and stamp are stand-ins); filesize and sha1 describe the bundled workbook",
-         _json_bytes(dataset_document(workbook))),
-        (FILE_URL.removeprefix("https://"), FILE_URL, "synthetic",
-         "ARCEP observatory workbook, sheet Communes in the real layout (title block, premises as text with "
-         "decimal commas, one column per quarter T4 2017..T4 2025). Only 971 and 972 are present, every other "
-         "département is omitted. Martinique totals are real (premises 250164,8755; connectable 171283 at T4 "
-         "2025, 70148/104363/132149/148728 at T4 2021-2024); the split by commune and all 971 values are invented",
-         workbook),
+def build(ctx: Context) -> list[SnapshotFile]:
+    workbook = build_workbook(ctx.out)
+    return [
+        SnapshotFile(f"www.data.gouv.fr/api/1/datasets/{SLUG}/index.json", DATASET_URL, KEY, "derived-from-real",
+                     "data.gouv.fr API v1 dataset document of the ARCEP deployments observatory (real slug and URL "
+                     "shape; id, resource id and stamp are stand-ins); filesize and sha1 describe the bundled "
+                     "workbook", LICENCE, json_bytes(dataset_document(workbook))),
+        SnapshotFile(FILE_URL.removeprefix("https://"), FILE_URL, KEY, "synthetic",
+                     "ARCEP observatory workbook, sheet Communes in the real layout (title block, premises as text "
+                     "with decimal commas, one column per quarter T4 2017..T4 2025). Only 971 and 972 are present, "
+                     "every other département is omitted. Martinique totals are real (premises 250164,8755; "
+                     "connectable 171283 at T4 2025, 70148/104363/132149/148728 at T4 2021-2024); the split by "
+                     "commune and all 971 values are invented", LICENCE, workbook),
     ]
-    entries = []
-    for path, url, kind, description, data in files:
-        target = out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        print(f"{len(data):>10,}  {kind:<18} {path}")
-        entries.append(manifest_entry(path, data, url=url, source="arcep", kind=kind, description=description,
-                                      licence=LICENCE, generated_by=GENERATED_BY, seed=SEED))
-    merge_manifest(out, entries, GENERATED_BY)
-
-
-if __name__ == "__main__":
-    main()

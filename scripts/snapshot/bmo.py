@@ -1,4 +1,4 @@
-"""Generate the BMO snapshot: the national workbook shape, real Antilles rows, synthetic elsewhere.
+"""bmo: the national workbook shape, real Antilles rows, synthetic elsewhere, and its dataset document.
 
 France Travail publishes the BMO survey as one national workbook (2025: about 50,000 data rows, one
 row per bassin x FAP2021 métier x département). Only the Guadeloupe (971) and Martinique (972) rows
@@ -28,13 +28,12 @@ How the synthetic rows are drawn (all facts other than the counts are real):
 - statistical secrecy: any count below 5 is published as ``*``, the rule the real rows follow (no
   visible count below 5), which yields about the real share of secret cells.
 
-Usage: ``python scripts/snapshot_bmo.py --real-dir ../shared/data/real`` (``make_snapshot.py`` also
-calls it). Byte-reproducible: one RNG per département and per bassin, fixed container dates.
+Needs the real 2025 Antilles workbook (``<real-dir>/bmo``) and the real geography. Byte-reproducible:
+one RNG per département and per bassin, fixed container dates.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import math
 import random
@@ -45,22 +44,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from make_snapshot import (  # scripts/ is on sys.path when run
+from openpyxl import Workbook
+
+from oref.reference import digital_fap2021_codes
+from snapshot.common import (
     LICENCE_ETALAB,
     XLSX_MIME,
+    Context,
     RealGeo,
     SnapshotFile,
-    _json_bytes,
-    _workbook_bytes,
+    json_bytes,
     load_geo,
+    poisson,
+    workbook_bytes,
 )
-from openpyxl import Workbook
-from snapshot_manifest import manifest_entry, merge_manifest
 
+KEY = "bmo"
 SEED = 2025
-GENERATED_BY = "scripts/snapshot_bmo.py"
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "data" / "snapshot"
+REQUIRES: tuple[str, ...] = ()
+# the creator stamped inside the workbook when it was first generated: part of its bytes
+WORKBOOK_CREATOR = "oref scripts/make_snapshot.py"
 
 REAL_FILE = Path("bmo") / "Base_open_data_BMO_2025_antilles.xlsx"
 REAL_DEPARTEMENTS = ("971", "972")
@@ -86,10 +89,10 @@ PROJECTS_PER_ESTABLISHMENT = 4.0  # extrapolated projects behind one recruiting 
 CELL_NOISE = 1.3  # log-sd of a bassin x métier cell around the métier's share
 X_NOISE = 0.7  # log-sd of a cell's difficult rate around the métier's rate
 S_NOISE = 1.3  # log-sd of a cell's seasonal rate (seasonal work concentrates in a few places)
-# Digital métiers (FAP2021 M1X80 M1X81 M2X90-M2X93) weigh 0.5 % of the real Antilles projects;
-# IT jobs concentrate in large metropolitan labour markets, so outside the DROM their weight is
-# multiplied by this factor (a synthetic assumption, not a measured figure): about 1.8 % nationally.
-DIGITAL = ("M1X80", "M1X81", "M2X90", "M2X91", "M2X92", "M2X93")
+# Digital métiers (seed digital_fap2021) weigh 0.5 % of the real Antilles projects; IT jobs
+# concentrate in large metropolitan labour markets, so outside the DROM their weight is multiplied
+# by this factor (a synthetic assumption, not a measured figure): about 1.8 % nationally.
+DIGITAL = digital_fap2021_codes()
 DIGITAL_METRO_FACTOR = 4.0
 SECRET_BELOW = 5  # no visible count below 5 in the real rows
 SECRET_IMPUTED = 2.5  # what a secret cell weighs when the real métier mix is estimated
@@ -220,19 +223,6 @@ def bassins(geo: RealGeo) -> list[Bassin]:
 # --------------------------------------------------------------------------------------------------
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
-    if lam <= 0:
-        return 0
-    if lam > 50:  # normal approximation: Knuth's method underflows for large means
-        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
-    limit, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
-
-
 def _binomial(rng: random.Random, n: int, p: float) -> int:
     p = min(1.0, max(0.0, p))
     if n <= 60:
@@ -263,7 +253,7 @@ def synthetic_rows(bassin: Bassin, jobs: Sequence[Occupation]) -> list[tuple[Any
     for job in jobs:
         weight = job.weight * (DIGITAL_METRO_FACTOR if metropolitan and job.code in DIGITAL else 1.0)
         expected = volume * weight * math.exp(rng.gauss(0, CELL_NOISE) - CELL_NOISE**2 / 2)
-        met = _projects(rng, _poisson(rng, expected / PROJECTS_PER_ESTABLISHMENT))
+        met = _projects(rng, poisson(rng, expected / PROJECTS_PER_ESTABLISHMENT))
         if met == 0:
             continue  # no establishment of the bassin plans to recruit: the survey has no row
         difficult = _binomial(rng, met, job.difficult_rate * math.exp(rng.gauss(0, X_NOISE) - X_NOISE**2 / 2))
@@ -303,7 +293,7 @@ def build_workbook(rows: Sequence[tuple[Any, ...]], description: Sequence[tuple[
     data.append(list(HEADER))
     for row in rows:
         data.append(list(row))
-    return _workbook_bytes(workbook)
+    return workbook_bytes(workbook, creator=WORKBOOK_CREATOR)
 
 
 def dataset_document(workbook: bytes) -> dict[str, Any]:
@@ -352,9 +342,9 @@ def dataset_document(workbook: bytes) -> dict[str, Any]:
     }
 
 
-def build(real_dir: Path, geo: RealGeo | None = None) -> list[SnapshotFile]:
-    geo = geo or load_geo(real_dir)
-    real_rows, description = read_real(real_dir)
+def build(ctx: Context) -> list[SnapshotFile]:
+    geo = load_geo(ctx.real_dir)
+    real_rows, description = read_real(ctx.real_dir)
     rows = national_rows(real_rows, geo)
     workbook = build_workbook(rows, description)
     synthetic = len(rows) - len(real_rows)
@@ -363,7 +353,7 @@ def build(real_dir: Path, geo: RealGeo | None = None) -> list[SnapshotFile]:
         SnapshotFile(f"www.data.gouv.fr/api/1/datasets/{DATASET_ID}/index.json", DATASET_URL, "bmo",
                      "derived-from-real",
                      "data.gouv.fr API v1 dataset document of the BMO dataset (real ids and URLs); the resource's "
-                     "filesize and sha1 describe the bundled workbook", LICENCE_ETALAB, _json_bytes(dataset_document(
+                     "filesize and sha1 describe the bundled workbook", LICENCE_ETALAB, json_bytes(dataset_document(
                          workbook))),
         SnapshotFile(FILE_URL.removeprefix("https://"), FILE_URL, "bmo", "derived-from-real",
                      f"France Travail BMO 2025 open-data workbook in the real national shape (sheets "
@@ -372,41 +362,8 @@ def build(real_dir: Path, geo: RealGeo | None = None) -> list[SnapshotFile]:
                      f"(971) and Martinique (972), values and cell types copied from the real 2025 workbook. "
                      f"SYNTHETIC rows: the {synthetic} rows of every other département (metropolitan France "
                      f"including 2A and 2B, 973, 974 and 976), bassins, counts and secret cells generated by "
-                     f"{GENERATED_BY} with seed {SEED} (real région/département codes and names, real FAP2021 "
+                     f"scripts/snapshot/bmo.py with seed {SEED} (real région/département codes and names, real FAP2021 "
                      "métiers; invented bassins and counts)",
                      "Licence Ouverte / Open Licence (fr-lo) for the real rows; synthetic rows: no third-party data",
                      workbook),
     ]
-
-
-def manifest_entries(files: Sequence[SnapshotFile]) -> list[dict[str, Any]]:
-    return [
-        manifest_entry(f.path, f.data, url=f.url, source=f.source, kind=f.kind, description=f.description,
-                       licence=f.licence, generated_by=GENERATED_BY, seed=SEED)
-        for f in sorted(files, key=lambda f: f.path)
-    ]
-
-
-def write(real_dir: Path, out: Path, geo: RealGeo | None = None) -> list[SnapshotFile]:
-    files = build(real_dir, geo)
-    for f in files:
-        target = out / f.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(f.data)
-        print(f"{len(f.data):>10,}  {f.kind:<18} {f.path}")
-    merge_manifest(out, manifest_entries(files), GENERATED_BY)
-    return files
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--real-dir", type=Path, required=True,
-                        help="folder of the real input files (e.g. ../shared/data/real)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="snapshot folder (default: data/snapshot)")
-    args = parser.parse_args(argv)
-    files = write(args.real_dir.resolve(), args.out.resolve())
-    print(f"wrote {len(files)} BMO files and MANIFEST.json under {args.out.resolve()}")
-
-
-if __name__ == "__main__":
-    main()
