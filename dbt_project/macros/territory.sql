@@ -71,3 +71,17 @@
         {{ in_territory(department_column, region_column) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    Where the run's source files came from (var source_mode): 'live' for the real open-data
+    endpoints, 'snapshot' for the bundled snapshot served on loopback. Dashboards show it.
+-#}
+{% macro source_mode() -%}
+    {%- set mode = var('source_mode') | string | trim | lower -%}
+    {#- `dbt parse` renders without vars (var() is then none): only a real run must have one -#}
+    {%- if execute and mode not in ['live', 'snapshot'] -%}
+        {{ exceptions.raise_compiler_error("var source_mode must be 'live' or 'snapshot', got '" ~ mode ~ "'") }}
+    {%- endif -%}
+    {{ return(mode) }}
+{%- endmacro %}
