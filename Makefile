@@ -10,14 +10,15 @@ export OREF_DATA_DIR ?= $(CURDIR)/data
 # never let uv pick a different interpreter than the locked one
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install run test test-services lint up fetch status clean docs snapshot
+.PHONY: help install run test test-services lint up down fetch status clean docs snapshot
 
 help:
 	@echo "make run            fetch the bundled snapshot over HTTP (loopback), build, test, publish, import dashboards"
 	@echo "make run LIVE=1     the same against the real open-data endpoints"
 	@echo "make test           lint + every test that runs on the embedded defaults (DuckDB, SQLite)"
 	@echo "make test-services  the tests that use the machine's PostgreSQL and Redis"
-	@echo "make up             Airflow (standalone) and Superset on localhost"
+	@echo "make up             Airflow (standalone) and Superset (gunicorn) on localhost; Ctrl-C stops both"
+	@echo "make down           stop what make up started (from another terminal)"
 	@echo "make status         what is published and what has landed"
 	@echo "make docs           regenerate docs/indicators.md from the indicator catalogue seeds"
 	@echo "make snapshot REAL_DIR=...  regenerate data/snapshot from the real inputs (byte-reproducible)"
@@ -59,7 +60,7 @@ snapshot: .venv/.installed
 	cd scripts && $(CURDIR)/$(PY) -m snapshot --real-dir "$(abspath $(REAL_DIR))" --out "$(CURDIR)/data/snapshot"
 
 lint: .venv/.installed
-	.venv/bin/ruff check src dags tests scripts superset/superset_config.py
+	.venv/bin/ruff check src dags tests scripts superset
 	OREF_DBT_DUCKDB_PATH=$$(mktemp -d)/lint.duckdb .venv/bin/sqlfluff lint dbt_project/models --disable-progress-bar --nocolor
 
 test: install lint
@@ -70,6 +71,9 @@ test-services: install
 
 up: install
 	scripts/up.sh
+
+down:
+	scripts/down.sh
 
 clean:
 	rm -rf $(OREF_DATA_DIR)/landing $(OREF_DATA_DIR)/warehouse $(OREF_DATA_DIR)/runs $(OREF_DATA_DIR)/reports \

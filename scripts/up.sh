@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# `make up`: Airflow (standalone, SQLite metadata) and Superset (SQLite metadata) on localhost,
-# for a laptop. Generated state and local secrets stay under $OREF_DATA_DIR (never in git).
+# `make up`: Airflow (standalone, SQLite metadata) and Superset (gunicorn, SQLite metadata) on
+# localhost, for a laptop. Generated state and local secrets stay under $OREF_DATA_DIR (never in
+# git). Ctrl-C or `make down` stops both; nothing is left running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OREF_DATA_DIR="${OREF_DATA_DIR:-$PWD/data}"
-mkdir -p "$OREF_DATA_DIR/secrets" "$OREF_DATA_DIR/logs"
+run_dir="$OREF_DATA_DIR/run"
+mkdir -p "$OREF_DATA_DIR/secrets" "$OREF_DATA_DIR/logs" "$run_dir"
 chmod 700 "$OREF_DATA_DIR/secrets"
 
 # Superset refuses to start without a SECRET_KEY: take the environment's, else a local generated one.
@@ -17,6 +19,23 @@ fi
 
 # the published warehouse and dashboards (imports again if already there: idempotent)
 .venv/bin/oref superset-import
+
+airflow_pid=""
+superset_pid=""
+stop() {
+  trap - EXIT INT TERM
+  # standalone stops its scheduler, API server and workers only on SIGINT; gunicorn's master
+  # stops its workers on SIGTERM (they get --graceful-timeout to finish their requests)
+  [ -n "$airflow_pid" ] && kill -INT "$airflow_pid" 2>/dev/null || true
+  [ -n "$superset_pid" ] && kill -TERM "$superset_pid" 2>/dev/null || true
+  for pid in $superset_pid $airflow_pid; do
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  rm -f "$run_dir/up.pid"
+}
+trap stop EXIT INT TERM
+echo $$ > "$run_dir/up.pid"
 
 # `airflow standalone` starts its parts as a bare `airflow`: the venv must be on PATH
 export PATH="$PWD/.venv/bin:$PATH"
@@ -32,11 +51,10 @@ echo "Airflow: http://127.0.0.1:8080 (standalone; its generated admin password i
 .venv/bin/airflow standalone > "$OREF_DATA_DIR/logs/airflow.log" 2>&1 &
 airflow_pid=$!
 
-echo "Superset: http://127.0.0.1:8088/superset/dashboard/besoins-recrutement-numerique/ (user in SUPERSET_ADMIN_USER or 'admin'; password in \$SUPERSET_ADMIN_PASSWORD or $OREF_DATA_DIR/secrets/superset_admin_password)"
-SUPERSET_CONFIG_PATH="$PWD/superset/superset_config.py" superset/.venv/bin/superset run -h 127.0.0.1 -p 8088 --with-threads \
+echo "Superset: http://127.0.0.1:8088/ (user in SUPERSET_ADMIN_USER or 'admin'; password in \$SUPERSET_ADMIN_PASSWORD or $OREF_DATA_DIR/secrets/superset_admin_password)"
+# `oref superset-serve` execs gunicorn, so $! is gunicorn's master
+.venv/bin/oref superset-serve --host 127.0.0.1 --port 8088 --pidfile "$run_dir/superset.pid" \
   > "$OREF_DATA_DIR/logs/superset.log" 2>&1 &
 superset_pid=$!
-# standalone stops its scheduler, API server and workers only on SIGINT
-trap 'kill -INT $airflow_pid 2>/dev/null; kill $superset_pid 2>/dev/null || true' EXIT INT TERM
-echo "logs in $OREF_DATA_DIR/logs; Ctrl-C stops both"
+echo "logs in $OREF_DATA_DIR/logs; Ctrl-C (or make down) stops both"
 wait

@@ -9,7 +9,8 @@ runner, sharing one app, and stops at the first command that fails (exit code 1 
 traceback). Options can come from click's automatic environment variables (``FLASK_`` + the
 command path + the option name), which keeps secrets such as passwords out of argv.
 
-One command is added to Superset's: ``oref-import-assets`` (see :func:`import_assets`).
+Three commands are added to Superset's: ``oref-import-assets`` (see :func:`import_assets`),
+``oref-sync-roles`` and ``oref-set-user`` (see ``oref_roles.py`` beside this file).
 """
 
 from __future__ import annotations
@@ -56,6 +57,30 @@ def import_assets(path: str, username: str) -> None:
     click.echo(f"imported {len(contents) - 1} asset files from {path}")
 
 
+@click.command("oref-sync-roles")
+@with_appcontext
+def sync_roles() -> None:
+    """Create or update the roles Lecteur, Analyste and Steward from the imported datasets."""
+    import oref_roles
+
+    counts = oref_roles.sync_roles()
+    click.echo("roles: " + ", ".join(f"{name} ({count} permissions)" for name, count in counts.items()))
+
+
+@click.command("oref-set-user")
+@click.option("--username", "-u", required=True)
+@click.option("--role", "-r", required=True, type=click.Choice(["Lecteur", "Analyste", "Steward"]))
+# From the environment only: argv is readable by any local user in /proc.
+@click.option("--password", envvar="OREF_SET_USER_PASSWORD", required=True, hidden=True)
+@with_appcontext
+def set_user(username: str, role: str, password: str) -> None:
+    """Create a user with one oref role, or give an existing user that role and password."""
+    import oref_roles
+
+    outcome = oref_roles.set_user(username, role, password)
+    click.echo(f"user {username} {outcome} with role {role}")
+
+
 def main() -> int:
     commands = json.load(sys.stdin)
     if not isinstance(commands, list) or not all(
@@ -68,7 +93,8 @@ def main() -> int:
     from superset.app import create_app
     from superset.cli.main import superset
 
-    superset.add_command(import_assets)
+    for command in (import_assets, sync_roles, set_user):
+        superset.add_command(command)
     app = create_app()
     runner = app.test_cli_runner()
     for argv in commands:

@@ -171,20 +171,51 @@ def cmd_superset_import(settings: Settings, args: argparse.Namespace) -> int:
 
     from oref.superset_assets import bootstrap
 
-    if not settings.warehouse_path.exists():
+    if not (settings.serving_path.exists() or settings.warehouse_path.exists()):
         _say(f"no published warehouse at {settings.warehouse_path}: run `oref run` first")
         return 1
-    env = dict(os.environ)
-    env.setdefault("OREF_DATA_DIR", str(settings.data_dir))
-    env["SUPERSET_SECRET_KEY"] = local_secret(settings, "SUPERSET_SECRET_KEY", env)
+    env = _superset_env(settings)
     env["SUPERSET_ADMIN_USER"] = env.get("SUPERSET_ADMIN_USER") or "admin"
     env["SUPERSET_ADMIN_PASSWORD"] = local_secret(settings, "SUPERSET_ADMIN_PASSWORD", env)
     _say("[superset] migrating metadata, importing the dashboards ...")
-    bootstrap(settings.warehouse_path, settings.data_dir / "superset", env)
+    files = bootstrap(settings.serving_path, settings.quality_path, settings.data_dir / "superset", env,
+                      warehouse=settings.warehouse_path)
+    _say(f"[superset] databases: oref -> {files.warehouse}, oref_qualite -> {files.quality}")
     where = ("$SUPERSET_ADMIN_PASSWORD" if os.environ.get("SUPERSET_ADMIN_PASSWORD")
              else str(settings.data_dir / "secrets" / "superset_admin_password"))
     _say(f"[superset] dashboards imported; user {env['SUPERSET_ADMIN_USER']!r}, password in {where}")
     return 0
+
+
+def _superset_env(settings: Settings) -> dict[str, str]:
+    """The environment of the Superset commands: the caller's, the data dir and the secret key."""
+    import os
+
+    env = dict(os.environ)
+    env.setdefault("OREF_DATA_DIR", str(settings.data_dir))
+    env["SUPERSET_SECRET_KEY"] = local_secret(settings, "SUPERSET_SECRET_KEY", env)
+    return env
+
+
+def cmd_superset_user(settings: Settings, args: argparse.Namespace) -> int:
+    from oref.superset_assets import USER_PASSWORD_ENV, add_user
+
+    secret = add_user(args.name, args.role, settings.data_dir / "superset", settings.data_dir, _superset_env(settings))
+    _say(f"[superset] user {args.name!r}, role {args.role}; password in {secret or '$' + USER_PASSWORD_ENV}")
+    return 0
+
+
+def cmd_superset_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Become gunicorn serving Superset (exec: Ctrl-C and signals reach gunicorn directly)."""
+    import os
+
+    from oref.superset_assets import gunicorn_command, superset_environment
+
+    home = settings.data_dir / "superset"
+    command = gunicorn_command(args.host, args.port, workers=args.workers, threads=args.threads,
+                               pidfile=Path(args.pidfile) if args.pidfile else None)
+    _say(f"[superset] serving http://{args.host}:{args.port} with gunicorn ({args.workers} workers)")
+    os.execve(command[0], command, superset_environment(home, _superset_env(settings)))
 
 
 def _latest_build(settings: Settings) -> Path | None:
@@ -307,6 +338,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_rollback)
     p = sub.add_parser("superset-import", help="(re)import the Superset dashboards on the published warehouse")
     p.set_defaults(func=cmd_superset_import)
+    p = sub.add_parser("superset-user", help="give a colleague a Superset account")
+    p = p.add_subparsers(dest="action", required=True).add_parser("add", help="create or update a user")
+    p.add_argument("name", help="user name: lowercase letters, digits, . _ -")
+    p.add_argument("--role", required=True, choices=["lecteur", "analyste", "steward"])
+    p.set_defaults(func=cmd_superset_user)
+    p = sub.add_parser("superset-serve", help="serve Superset with gunicorn (make up does; Ctrl-C stops it)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8088)
+    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
+    p.add_argument("--pidfile", help="where gunicorn writes its master's pid")
+    p.set_defaults(func=cmd_superset_serve)
     p = sub.add_parser("sources", help="every source: mode, last vintage, last fetch, rows, status")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sources)

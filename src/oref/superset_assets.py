@@ -1,12 +1,13 @@
-"""Superset assets: build the dashboard import bundle and bootstrap a Superset instance.
+"""Superset assets: build the import bundle, bootstrap an instance, add users, serve it.
 
 Superset (apache-superset 6.1) lives in its own virtualenv, ``superset/.venv`` (created by
 ``cd superset && uv sync``), because its pins clash with Airflow's. This module never imports
-Superset: it drives the ``superset`` command of that virtualenv through subprocesses.
+Superset: it drives that virtualenv through subprocesses (``superset/cli_batch.py``, gunicorn).
 
 The import bundle is built from ``superset/assets/``, an unzipped Superset export (databases,
-datasets, charts, dashboards as YAML). The DuckDB database there points at the placeholder
-``__OREF_WAREHOUSE__``, replaced by the absolute path of the published warehouse.
+datasets, charts, dashboards as YAML). Two DuckDB databases are declared there: ``oref`` points
+at the placeholder ``__OREF_WAREHOUSE__`` (replaced by the served marts, ``serving.duckdb``) and
+``oref_qualite`` at ``__OREF_QUALITY__`` (the quality record, ``quality.duckdb``).
 
 Environment read by :func:`bootstrap` (no credential has a default value):
 
@@ -14,6 +15,10 @@ Environment read by :func:`bootstrap` (no credential has a default value):
 - ``SUPERSET_ADMIN_USER`` / ``SUPERSET_ADMIN_PASSWORD``: the admin account to create.
 - ``SUPERSET_ADMIN_EMAIL`` (optional): its e-mail, ``<user>@localhost.invalid`` by default.
 - ``SUPERSET_DATABASE_URI``, ``SUPERSET_REDIS_URL`` (optional): see superset_config.py.
+
+:func:`gunicorn_command` is how Superset is served (``make up``, ``oref superset-serve``, the
+tests); :func:`add_user` gives a colleague an account with one of the roles of
+``superset/oref_roles.py``.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import io
 import json
 import os
 import re
+import secrets
 import subprocess
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,9 +41,18 @@ ASSETS_DIR = SUPERSET_DIR / "assets"
 SUPERSET_CONFIG = SUPERSET_DIR / "superset_config.py"
 SUPERSET_VENV = SUPERSET_DIR / ".venv"
 SUPERSET_BIN = SUPERSET_VENV / "bin" / "superset"
+GUNICORN_BIN = SUPERSET_VENV / "bin" / "gunicorn"
 
 WAREHOUSE_PLACEHOLDER = "__OREF_WAREHOUSE__"
+QUALITY_PLACEHOLDER = "__OREF_QUALITY__"
 BUNDLE_ROOT = "oref_superset_assets"
+# The file Superset opens for `oref_qualite` while no run has written quality.duckdb.
+EMPTY_QUALITY_NAME = "quality-empty.duckdb"
+
+# `oref superset-user add NAME --role <key>` -> the Superset role (superset/oref_roles.py).
+USER_ROLES = {"lecteur": "Lecteur", "analyste": "Analyste", "steward": "Steward"}
+USER_PASSWORD_ENV = "OREF_SUPERSET_USER_PASSWORD"
+_USER_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 # Characters allowed in the warehouse path: it is written into a SQLAlchemy URL and into a
 # plain YAML scalar, where '?', '#', '%', ':' or quotes would change the meaning.
@@ -58,7 +74,7 @@ def _absolute(path: Path) -> Path:
 
 
 def warehouse_uri(warehouse: Path) -> str:
-    """SQLAlchemy URI of the DuckDB warehouse, from its absolute path."""
+    """SQLAlchemy URI of a DuckDB file (the served marts, the quality record), from its absolute path."""
     text = _absolute(warehouse).as_posix()
     if not _SAFE_PATH.fullmatch(text):
         raise ValueError(
@@ -75,38 +91,75 @@ def _asset_files(assets_dir: Path) -> Iterator[Path]:
             yield path
 
 
-def render_import_bundle(warehouse: Path, assets_dir: Path = ASSETS_DIR) -> bytes:
-    """Zip the assets under one top-level folder, the warehouse placeholder filled in.
+def render_import_bundle(warehouse: Path, quality: Path, assets_dir: Path = ASSETS_DIR) -> bytes:
+    """Zip the assets under one top-level folder, the two database placeholders filled in.
 
-    The result is deterministic: entries are sorted and carry a fixed timestamp and mode.
+    ``warehouse`` is the file the ``oref`` database opens (the served marts), ``quality`` the one
+    ``oref_qualite`` opens. The result is deterministic: entries are sorted and carry a fixed
+    timestamp and mode.
     """
     if not (assets_dir / "metadata.yaml").is_file():
         raise FileNotFoundError(f"Not a Superset assets folder (no metadata.yaml): {assets_dir}")
-    path_text = _absolute(warehouse).as_posix()
-    uri = warehouse_uri(warehouse)
+    placeholders = {WAREHOUSE_PLACEHOLDER: warehouse, QUALITY_PLACEHOLDER: quality}
+    replacements = {name: (warehouse_uri(path), _absolute(path).as_posix()) for name, path in placeholders.items()}
     buffer = io.BytesIO()
-    replaced = False
+    replaced: set[str] = set()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for path in _asset_files(assets_dir):
             text = path.read_text(encoding="utf-8")
-            if WAREHOUSE_PLACEHOLDER in text:
-                text = text.replace(f"duckdb:///{WAREHOUSE_PLACEHOLDER}", uri)
-                text = text.replace(WAREHOUSE_PLACEHOLDER, path_text)
-                replaced = True
+            for name, (uri, path_text) in replacements.items():
+                if name in text:
+                    text = text.replace(f"duckdb:///{name}", uri).replace(name, path_text)
+                    replaced.add(name)
             info = zipfile.ZipInfo(f"{BUNDLE_ROOT}/{path.relative_to(assets_dir).as_posix()}", _ZIP_DATE_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             bundle.writestr(info, text.encode("utf-8"))
-    if not replaced:
-        raise ValueError(f"No {WAREHOUSE_PLACEHOLDER} placeholder found under {assets_dir}")
+    missing = sorted(set(placeholders) - replaced)
+    if missing:
+        raise ValueError(f"No {', '.join(missing)} placeholder found under {assets_dir}")
     return buffer.getvalue()
 
 
-def build_import_bundle(warehouse: Path, destination: Path, assets_dir: Path = ASSETS_DIR) -> Path:
-    """Write the import bundle for ``warehouse`` to ``destination`` (a .zip file)."""
+def build_import_bundle(
+    warehouse: Path, quality: Path, destination: Path, assets_dir: Path = ASSETS_DIR
+) -> Path:
+    """Write the import bundle for ``warehouse`` and ``quality`` to ``destination`` (a .zip file)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    destination.write_bytes(render_import_bundle(warehouse, assets_dir))
+    destination.write_bytes(render_import_bundle(warehouse, quality, assets_dir))
     return destination
+
+
+@dataclass(frozen=True)
+class ServedFiles:
+    """The DuckDB files the two Superset databases open."""
+
+    warehouse: Path  # `oref`: the served marts
+    quality: Path  # `oref_qualite`: the quality record
+
+
+def served_files(serving: Path, quality: Path, superset_home: Path, warehouse: Path | None = None) -> ServedFiles:
+    """What Superset opens, with the fallbacks that let it start before a run wrote both files.
+
+    ``oref`` opens ``serving`` (serving.duckdb, the marts alone), else ``warehouse`` (the whole
+    published warehouse) while no run has published serving.duckdb. ``oref_qualite`` opens
+    ``quality`` (quality.duckdb), else an empty DuckDB file with the schema ``quality``, created
+    under ``superset_home`` for the purpose. The next bootstrap after a run repoints both.
+    """
+    serving, quality = _absolute(serving), _absolute(quality)
+    if not serving.is_file():
+        if warehouse is None or not _absolute(warehouse).is_file():
+            raise FileNotFoundError(f"Neither the served marts nor the warehouse exist: {serving}")
+        serving = _absolute(warehouse)
+    if not quality.is_file():
+        quality = _absolute(superset_home) / EMPTY_QUALITY_NAME
+        if not quality.is_file():
+            import duckdb
+
+            quality.parent.mkdir(parents=True, exist_ok=True)
+            with duckdb.connect(str(quality)) as con:
+                con.execute("create schema if not exists quality")
+    return ServedFiles(serving, quality)
 
 
 def superset_environment(superset_home: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -159,27 +212,37 @@ def _run(
     return output
 
 
+def _superset_python() -> str:
+    if not SUPERSET_BIN.is_file():
+        raise SupersetBootstrapError(f"Superset is not installed in {SUPERSET_VENV}: run `cd superset && uv sync`")
+    return str(SUPERSET_VENV / "bin" / "python")
+
+
 def bootstrap(
-    warehouse: Path,
+    serving: Path,
+    quality: Path,
     superset_home: Path,
     env: Mapping[str, str] | None = None,
     assets_dir: Path = ASSETS_DIR,
-) -> None:
-    """Prepare a Superset instance serving ``warehouse``; safe to call again.
+    *,
+    warehouse: Path | None = None,
+) -> ServedFiles:
+    """Prepare a Superset instance serving the marts and the quality record; safe to call again.
+
+    ``serving``, ``quality`` and ``warehouse`` are ``Settings.serving_path``, ``quality_path`` and
+    ``warehouse_path``; see :func:`served_files` for the fallbacks (returned).
 
     Runs, in the Superset virtualenv: ``superset db upgrade``, ``init``, ``fab create-admin``,
-    ``fab reset-password`` (an existing admin gets the password of the environment) and
+    ``fab reset-password`` (an existing admin gets the password of the environment),
     ``oref-import-assets``, which imports the bundle built from ``assets_dir`` and overwrites
-    the database (so a moved warehouse is followed), datasets, charts and dashboard it holds.
-    The commands run in one interpreter through ``superset/cli_batch.py``: each separate
-    ``superset`` process spends 10 to 20 seconds starting up.
+    the databases (so a moved file is followed), datasets, charts and dashboards it holds, and
+    ``oref-sync-roles`` (Lecteur, Analyste, Steward from the imported datasets). The commands run
+    in one interpreter through ``superset/cli_batch.py``: each separate ``superset`` process
+    spends 10 to 20 seconds starting up.
     """
-    if not SUPERSET_BIN.is_file():
-        raise SupersetBootstrapError(f"Superset is not installed in {SUPERSET_VENV}: run `cd superset && uv sync`")
-    warehouse = _absolute(warehouse)
-    if not warehouse.is_file():
-        raise FileNotFoundError(f"Warehouse not found: {warehouse}")
+    python = _superset_python()
     superset_home.mkdir(parents=True, exist_ok=True)
+    files = served_files(serving, quality, superset_home, warehouse)
     env = superset_environment(superset_home, env)
     _require(env, "SUPERSET_SECRET_KEY")
     user = _require(env, "SUPERSET_ADMIN_USER")
@@ -187,7 +250,6 @@ def bootstrap(
     if password == user or password.lower() in _KNOWN_WEAK_PASSWORDS:
         raise SupersetBootstrapError("SUPERSET_ADMIN_PASSWORD is a well-known default: choose another")
     email = env.get("SUPERSET_ADMIN_EMAIL") or f"{user}@localhost.invalid"
-    warehouse_uri(warehouse)  # refuse an unusable path before running anything
 
     # The password reaches the commands through click's automatic environment variables
     # (FLASK_ + command path + option name), never through argv, which any local user can
@@ -198,7 +260,7 @@ def bootstrap(
         "FLASK_FAB_RESET_PASSWORD_PASSWORD": password,
     }
     with tempfile.TemporaryDirectory(prefix="oref-superset-") as tmp:
-        bundle = build_import_bundle(warehouse, Path(tmp) / f"{BUNDLE_ROOT}.zip", assets_dir)
+        bundle = build_import_bundle(files.warehouse, files.quality, Path(tmp) / f"{BUNDLE_ROOT}.zip", assets_dir)
         commands = [
             ["db", "upgrade"],
             # init before create-admin: it creates the Admin role the new user is given.
@@ -208,9 +270,11 @@ def bootstrap(
             # Not `import-dashboards`: it keeps existing charts, datasets and databases as they
             # were; this one (superset/cli_batch.py) overwrites everything in the bundle.
             ["oref-import-assets", "--path", str(bundle), "--username", user],
+            # After the import: dataset permissions are computed from the imported datasets.
+            ["oref-sync-roles"],
         ]
         output = _run(
-            [str(SUPERSET_VENV / "bin" / "python"), str(SUPERSET_DIR / "cli_batch.py")],
+            [python, str(SUPERSET_DIR / "cli_batch.py")],
             batch_env,
             stdin=json.dumps(commands),
             secrets=[password],
@@ -221,3 +285,95 @@ def bootstrap(
             f"Could not create the Superset admin {user!r}: is SUPERSET_ADMIN_EMAIL ({email}) "
             "already used by another account?"
         )
+    return files
+
+
+def user_secret_path(data_dir: Path, name: str) -> Path:
+    """Where :func:`add_user` writes a generated password: ``<data>/secrets/superset_user_<name>``."""
+    return data_dir / "secrets" / f"superset_user_{name}"
+
+
+def add_user(
+    name: str,
+    role: str,
+    superset_home: Path,
+    data_dir: Path,
+    env: Mapping[str, str] | None = None,
+) -> Path | None:
+    """Give ``name`` a Superset account with one oref role (``lecteur``, ``analyste``, ``steward``).
+
+    The password is ``$OREF_SUPERSET_USER_PASSWORD`` when set; otherwise it is generated once and
+    kept in :func:`user_secret_path` (mode 600), whose path is returned. Running it again sets
+    the role and the password again (the same generated one, read back from that file). The
+    password never appears in argv or in the output.
+    """
+    python = _superset_python()
+    if not _USER_NAME.fullmatch(name):
+        raise SupersetBootstrapError(
+            f"invalid user name {name!r}: lowercase letters, digits, '.', '_' or '-' (at most 64)"
+        )
+    if role not in USER_ROLES:
+        raise SupersetBootstrapError(f"unknown role {role!r}: one of {', '.join(USER_ROLES)}")
+    env = superset_environment(superset_home, env)
+    _require(env, "SUPERSET_SECRET_KEY")
+    secret_file: Path | None = user_secret_path(data_dir, name)
+    assert secret_file is not None
+    password = env.get(USER_PASSWORD_ENV, "")
+    if password:
+        # A stale generated password would mislead whoever reads the file later.
+        secret_file.unlink(missing_ok=True)
+        secret_file = None
+    else:
+        secret_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not secret_file.is_file():
+            fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(secrets.token_urlsafe(18) + "\n")
+        password = secret_file.read_text("utf-8").strip()
+    if len(password) < 12 or password.lower() in _KNOWN_WEAK_PASSWORDS:
+        raise SupersetBootstrapError(f"{USER_PASSWORD_ENV} is too weak: at least 12 characters, not a default")
+    command = ["oref-set-user", "--username", name, "--role", USER_ROLES[role]]
+    _run(
+        [python, str(SUPERSET_DIR / "cli_batch.py")],
+        {**env, "OREF_SET_USER_PASSWORD": password},
+        stdin=json.dumps([command]),
+        secrets=[password],
+    )
+    return secret_file
+
+
+def gunicorn_command(
+    host: str = "127.0.0.1",
+    port: int = 8088,
+    *,
+    workers: int = 2,
+    threads: int = 8,
+    pidfile: Path | None = None,
+) -> list[str]:
+    """The command that serves Superset: gunicorn with threaded workers on Superset's app factory.
+
+    ``make up`` (through ``oref superset-serve``) and the tests start the same command. gthread
+    workers: each worker process answers several requests at once with threads, so a dashboard's
+    charts load in parallel, and a long SQL Lab query does not block the other users of its
+    worker. Queries are bounded by oref_sqllab.py's watchdog, not by gunicorn's ``--timeout``
+    (which, for gthread workers, only restarts a worker whose main loop stops answering).
+    """
+    command = [
+        str(GUNICORN_BIN),
+        "--bind", f"{host}:{port}",
+        "--worker-class", "gthread",
+        "--workers", str(workers),
+        "--threads", str(threads),
+        "--timeout", "120",
+        # Ctrl-C / make down: workers get 10 s to finish their requests, then are killed.
+        "--graceful-timeout", "10",
+        # Superset's URLs carry rison-encoded state longer than gunicorn's default limits.
+        "--limit-request-line", "0",
+        "--limit-request-field_size", "0",
+        "--access-logfile", "-",
+        # gunicorn's default access log line, plus the worker's pid: which process served what.
+        "--access-logformat", '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" worker=%(p)s',
+    ]
+    if pidfile is not None:
+        command += ["--pid", str(pidfile)]
+    return [*command, "superset.app:create_app()"]
