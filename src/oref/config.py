@@ -241,8 +241,13 @@ class Settings:
 
     @property
     def quality_path(self) -> Path:
-        """Every run's quality record (schema ``quality``), rewritten at the end of each run."""
-        return self.warehouse_dir / "quality.duckdb"
+        """Every run's quality record (schema ``quality``), rewritten at the end of each run.
+
+        Not ``quality.duckdb``: DuckDB names a file's catalog after its stem, and a catalog named
+        like the schema makes every ``quality.runs`` ambiguous ("Ambiguous reference to catalog or
+        schema"), in Superset's queries as in ours.
+        """
+        return self.warehouse_dir / "quality_store.duckdb"
 
     @property
     def build_dir(self) -> Path:

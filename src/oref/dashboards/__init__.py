@@ -1,0 +1,1 @@
+"""The observatory's Superset dashboards, described as code and written as Superset's YAML bundle."""
