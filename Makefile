@@ -10,12 +10,13 @@ export OREF_DATA_DIR ?= $(CURDIR)/data
 # never let uv pick a different interpreter than the locked one
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install run test test-services lint up down fetch status clean docs snapshot
+.PHONY: help install run test check test-services lint up down fetch status clean docs snapshot
 
 help:
 	@echo "make run            fetch the bundled snapshot over HTTP (loopback), build, test, publish, import dashboards"
 	@echo "make run LIVE=1     the same against the real open-data endpoints"
 	@echo "make test           lint + every test that runs on the embedded defaults (DuckDB, SQLite)"
+	@echo "make check          the fast loop: unit and contract tests (no whole pipeline run, no Airflow or Superset)"
 	@echo "make test-services  the tests that use the machine's PostgreSQL and Redis"
 	@echo "make up             Airflow (standalone) and Superset (gunicorn) on localhost; Ctrl-C stops both"
 	@echo "make down           stop what make up started (from another terminal)"
@@ -65,6 +66,11 @@ lint: .venv/.installed
 
 test: install lint
 	.venv/bin/pytest -m "not services" -q
+
+# The fast loop while coding: no whole pipeline run, no Airflow or Superset, no national-size file
+# (those tests are marked slow).
+check: .venv/.installed
+	.venv/bin/pytest -m "not slow and not services" -q tests/unit tests/contract
 
 test-services: install
 	.venv/bin/pytest -m services -q

@@ -1,14 +1,34 @@
-"""Test helpers: run the real `oref` command in snapshot mode (imported by conftest and tests)."""
+"""Test helpers, imported by the conftest files and the tests.
+
+- ``oref``: run the real ``oref`` command in snapshot mode (it serves the snapshot itself);
+- ``SourceHarness``: fetch and load one source as the pipeline does, against the snapshot served
+  on loopback (the harness of every source test);
+- ``contract_warehouse``: a DuckDB file whose marts tables are created from the dbt contracts.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from oref.config import DEFAULT_COMPARISON, Settings, Territory
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from oref.quality.checks import CheckResult
+    from oref.replay import Fault, ReplayServer
+    from oref.sources.base import FetchResult, Source
 
 REPO = Path(__file__).resolve().parents[1]
+SNAPSHOT = REPO / "data" / "snapshot"
 OREF = Path(sys.executable).with_name("oref")
 
 
@@ -19,8 +39,20 @@ class OrefRun:
     output: str
 
     @property
+    def settings(self) -> Settings:
+        return Settings.from_env({"OREF_DATA_DIR": str(self.data_dir), "OREF_SOURCE_MODE": "snapshot"})
+
+    @property
     def warehouse(self) -> Path:
-        return self.data_dir / "warehouse" / "oref.duckdb"
+        return self.settings.warehouse_path
+
+    @property
+    def serving(self) -> Path:
+        return self.settings.serving_path
+
+    @property
+    def quality_store(self) -> Path:
+        return self.settings.quality_path
 
 
 def oref(data_dir: Path, *args: str, territory: str = "972", snapshot_dir: Path | None = None,
@@ -33,6 +65,75 @@ def oref(data_dir: Path, *args: str, territory: str = "972", snapshot_dir: Path 
     env.update(extra_env or {})
     proc = subprocess.run([str(OREF), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     return OrefRun(data_dir, proc.returncode, proc.stdout + proc.stderr)
+
+
+# --- the source harness --------------------------------------------------------------------------
+@dataclass
+class SourceHarness:
+    """Fetch and load one source as the pipeline does, against the snapshot served on loopback.
+
+    ``serve()`` starts the replay server (the bundled snapshot, or a modified copy, with optional
+    faults); ``settings(server, "972")`` points a data directory under the test's tmp_path at it;
+    ``fetch`` runs the source's fetch (checks kept in ``checks`` even when it raises, sleeps
+    recorded in ``sleeps`` instead of slept); ``load`` loads what landed into a fresh DuckDB
+    ``raw`` schema.
+    """
+
+    tmp_path: Path
+    checks: list[CheckResult] = field(default_factory=list)
+    sleeps: list[float] = field(default_factory=list)
+    requests: int = 0
+
+    @contextmanager
+    def serve(self, snapshot: Path = SNAPSHOT,
+              faults: Mapping[str, list[Fault]] | None = None) -> Iterator[ReplayServer]:
+        from oref.replay import ReplayServer
+
+        with ReplayServer(snapshot, faults=dict(faults) if faults else None) as server:
+            yield server
+
+    def settings(self, server: ReplayServer, territory: str | Territory = "972", *,
+                 comparison: tuple[str, ...] = DEFAULT_COMPARISON, data_dir: str | Path = "data",
+                 snapshot: Path = SNAPSHOT, **changes: Any) -> Settings:
+        base = Settings(
+            territory=territory if isinstance(territory, Territory) else Territory.parse(territory),
+            comparison_departements=comparison, data_dir=self.tmp_path / data_dir, source_mode="snapshot",
+            replay_url=server.base_url, snapshot_dir=snapshot, max_retries=1, backoff_base=0.01)
+        return base.with_(**changes) if changes else base
+
+    def fetch(self, settings: Settings, source: Source, *, run_id: str = "run-1") -> FetchResult:
+        from oref.http import HttpClient
+        from oref.landing import LandingZone
+        from oref.sources.base import FetchContext
+
+        self.checks, self.sleeps = [], []
+        with HttpClient(settings, rate_limits=source.rate_limits, sleep=self.sleeps.append) as http:
+            ctx = FetchContext(settings, http, LandingZone(settings), run_id)
+            try:
+                return source.fetch(ctx)
+            finally:
+                self.checks = ctx.checks
+                self.requests = http.requests_made
+
+    def load(self, settings: Settings, source: Source, *,
+             run_id: str = "run-1") -> tuple[dict[str, int], duckdb.DuckDBPyConnection]:
+        import duckdb
+
+        from oref.landing import LandingZone
+
+        con = duckdb.connect()
+        con.execute("create schema raw")
+        return source.load(con, settings, LandingZone(settings), run_id), con
+
+    def snapshot_copy(self, *paths: Path | str) -> Path:
+        """A writable copy of some files of the bundled snapshot (all of it when none is named)."""
+        target = self.tmp_path / "snapshot"
+        if not paths:
+            shutil.copytree(SNAPSHOT, target, dirs_exist_ok=True)
+        for path in paths:
+            (target / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(SNAPSHOT / path, target / path)
+        return target
 
 
 # --- test warehouses built from the dbt model contracts -------------------------------------------

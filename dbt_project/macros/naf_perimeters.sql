@@ -1,5 +1,5 @@
 {#-
-    The digital NAF perimeters are nested (DESIGN §8): it_core ⊂ ict_services ⊂ ict_oecd.
+    The digital NAF perimeters are nested: it_core ⊂ ict_services ⊂ ict_oecd.
     The seed `naf_digital_perimeters` stores each code once, under the smallest perimeter that
     contains it; membership of the wider perimeters is expanded here, in one place, so that a
     code added to the seed is counted in every perimeter that includes it.

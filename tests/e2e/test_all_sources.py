@@ -1,4 +1,4 @@
-"""Issue 3 acceptance: every source lands from the snapshot and every raw table has rows."""
+"""Every source lands from the snapshot and every raw table has rows."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ def test_ten_sources_are_registered() -> None:
                                  "offers"}
 
 
-def test_every_source_landed_through_the_snapshot(martinique_run: OrefRun) -> None:
-    listing = oref(martinique_run.data_dir, "sources", "--json")
+def test_every_source_landed_through_the_snapshot(published_run: OrefRun) -> None:
+    listing = oref(published_run.data_dir, "sources", "--json")
     assert listing.returncode == 0, listing.output
     rows = {r["source"]: r for r in json.loads(listing.output[listing.output.index("["):])}
     assert set(rows) == set(SOURCE_NAMES)
@@ -30,8 +30,8 @@ def test_every_source_landed_through_the_snapshot(martinique_run: OrefRun) -> No
         assert row["last_fetch"] and row["data_vintage"]
 
 
-def test_every_raw_table_has_rows_for_martinique(martinique_run: OrefRun) -> None:
-    con = duckdb.connect(str(martinique_run.warehouse), read_only=True)
+def test_every_raw_table_has_rows_for_martinique(published_run: OrefRun) -> None:
+    con = duckdb.connect(str(published_run.warehouse), read_only=True)
     try:
         tables = [r[0] for r in con.execute(
             "select table_name from duckdb_tables() where schema_name = 'raw' order by 1").fetchall()]

@@ -1,4 +1,4 @@
-"""Issue 4 acceptance: the star schema, the préconisation scorecard and the comparison territories.
+"""The star schema, the préconisation scorecard and the comparison territories of a real run.
 
 Every value checked here is recomputed independently from the bundled snapshot files (csv,
 json, openpyxl), not read back from another model of the warehouse.
@@ -46,20 +46,20 @@ def value(warehouse: Path, code: str, territory: str, level: str, period: str) -
     return rows[0]
 
 
-def test_every_catalogue_indicator_has_a_latest_value_for_972_and_971(martinique_run: OrefRun) -> None:
+def test_every_catalogue_indicator_has_a_latest_value_for_972_and_971(published_run: OrefRun) -> None:
     catalogue = {row["indicator_code"] for row in seed("indicator_catalogue")}
     assert len(catalogue) >= 15
     for territory in PEERS:
-        rows = query(martinique_run.warehouse,
+        rows = query(published_run.warehouse,
                      "select indicator_code, latest_value from marts.mart_preconisation_scorecard "
                      "where territory_level = 'departement' and territory_code = ?", [territory])
         found = {code for code, latest in rows if latest is not None}
         assert catalogue - found == set(), f"{territory}: no latest value for {sorted(catalogue - found)}"
 
 
-def test_scorecard_has_three_indicators_per_preconisation(martinique_run: OrefRun) -> None:
+def test_scorecard_has_three_indicators_per_preconisation(published_run: OrefRun) -> None:
     for territory in PEERS:
-        rows = query(martinique_run.warehouse,
+        rows = query(published_run.warehouse,
                      "select preconisation_code, count(distinct indicator_code) "
                      "from marts.mart_preconisation_scorecard "
                      "where territory_level = 'departement' and territory_code = ? group by 1", [territory])
@@ -68,8 +68,8 @@ def test_scorecard_has_three_indicators_per_preconisation(martinique_run: OrefRu
         assert min(per_preconisation.values()) >= 3, per_preconisation
 
 
-def test_comparison_territories_and_france_are_published(martinique_run: OrefRun) -> None:
-    groups = dict(query(martinique_run.warehouse,
+def test_comparison_territories_and_france_are_published(published_run: OrefRun) -> None:
+    groups = dict(query(published_run.warehouse,
                         "select territory_code, comparison_group from marts.dim_territory "
                         "where territory_level in ('departement', 'pays')"))
     assert groups["972"] == "territoire"
@@ -77,7 +77,7 @@ def test_comparison_territories_and_france_are_published(martinique_run: OrefRun
     for peer in ("971", "973", "974", "976"):
         assert groups[peer] == "comparaison"
     # BMO is national: every DROM and France entière have its indicators, 972 one of them
-    bmo = dict(query(martinique_run.warehouse,
+    bmo = dict(query(published_run.warehouse,
                      "select territory_code, value from marts.mart_indicators where indicator_code = "
                      "'bmo_digital_recruitment_projects' and period = '2025' "
                      "and territory_level in ('departement', 'pays')"))
@@ -87,8 +87,8 @@ def test_comparison_territories_and_france_are_published(martinique_run: OrefRun
     assert bmo["FR"] > sum(bmo[d] or 0 for d in ("971", "972", "973", "974", "976"))
 
 
-def test_bmo_contract_values_are_unchanged(martinique_run: OrefRun) -> None:
-    warehouse = martinique_run.warehouse
+def test_bmo_contract_values_are_unchanged(published_run: OrefRun) -> None:
+    warehouse = published_run.warehouse
     assert value(warehouse, "bmo_digital_recruitment_projects", "972", "departement", "2025")[0] == 61
     assert value(warehouse, "bmo_recruitment_projects_total", "972", "departement", "2025")[0] == 13013
     share, numerator, denominator = value(warehouse, "bmo_digital_difficult_share", "972", "departement", "2025")
@@ -96,7 +96,7 @@ def test_bmo_contract_values_are_unchanged(martinique_run: OrefRun) -> None:
     assert value(warehouse, "bmo_digital_recruitment_projects", "971", "departement", "2025")[0] == 36
 
 
-def test_urssaf_digital_share_matches_the_snapshot_csv(martinique_run: OrefRun) -> None:
+def test_urssaf_digital_share_matches_the_snapshot_csv(published_run: OrefRun) -> None:
     """Part du numérique dans l'emploi salarié privé, recomputed from the wide Urssaf CSV."""
     perimeters = {row["code_naf_compact"]: row["perimeter"] for row in seed("naf_digital_perimeters")}
     digital = {code for code, perimeter in perimeters.items() if perimeter in ("it_core", "ict_services")}
@@ -109,22 +109,22 @@ def test_urssaf_digital_share_matches_the_snapshot_csv(martinique_run: OrefRun) 
             totals["all"] += int(float(cell))
             if row["code_ape"] in digital:
                 totals["digital"] += int(float(cell))
-    share, numerator, denominator = value(martinique_run.warehouse, "urssaf_digital_headcount_share", "972",
+    share, numerator, denominator = value(published_run.warehouse, "urssaf_digital_headcount_share", "972",
                                           "departement", "2025")
     assert (numerator, denominator) == (totals["digital"], totals["all"])
     assert share == pytest.approx(totals["digital"] / totals["all"])
     assert numerator == 1893  # the skeleton's contract value
 
 
-def test_ftth_coverage_matches_the_real_martinique_totals(martinique_run: OrefRun) -> None:
+def test_ftth_coverage_matches_the_real_martinique_totals(published_run: OrefRun) -> None:
     """ARCEP's real Martinique totals, T4 2025: 171,283 connectable premises of 250,164.8755."""
-    coverage, connectable, premises = value(martinique_run.warehouse, "arcep_ftth_coverage", "972", "departement",
+    coverage, connectable, premises = value(published_run.warehouse, "arcep_ftth_coverage", "972", "departement",
                                             "2025-T4")
     assert connectable == 171283
     assert premises == pytest.approx(250164.8755)
     assert coverage == pytest.approx(171283 / 250164.8755)
-    gap = value(martinique_run.warehouse, "arcep_ftth_zone_gap", "972", "departement", "2025-T4")[0]
-    zones = dict(query(martinique_run.warehouse,
+    gap = value(published_run.warehouse, "arcep_ftth_zone_gap", "972", "departement", "2025-T4")[0]
+    zones = dict(query(published_run.warehouse,
                        "select territory_code, value from marts.mart_indicators where indicator_code = "
                        "'arcep_ftth_coverage' and territory_level = 'zone' and period = '2025-T4' "
                        "and territory_code like '972-%'"))
@@ -132,7 +132,7 @@ def test_ftth_coverage_matches_the_real_martinique_totals(martinique_run: OrefRu
     assert gap == pytest.approx(100 * (max(zones.values()) - min(zones.values())))
 
 
-def test_digital_job_offers_match_the_snapshot(martinique_run: OrefRun) -> None:
+def test_digital_job_offers_match_the_snapshot(published_run: OrefRun) -> None:
     digital_rome = {row["rome_code"] for row in seed("rome_digital_occupations")
                     if row["is_core_digital"].lower() == "true"}
     counts: Counter[str] = Counter()
@@ -142,35 +142,35 @@ def test_digital_job_offers_match_the_snapshot(martinique_run: OrefRun) -> None:
             commune = (offer.get("lieuTravail") or {}).get("commune") or ""
             if offer.get("romeCode") in digital_rome:
                 counts[commune[:3]] += 1
-    rows = dict(query(martinique_run.warehouse,
+    rows = dict(query(published_run.warehouse,
                       "select territory_code, value from marts.mart_indicators where indicator_code = "
                       "'offers_digital_job_offers' and territory_level = 'departement'"))
     for territory in PEERS:
         assert rows[territory] == counts[territory], territory
 
 
-def test_skills_gap_ratio_is_training_over_job_offers(martinique_run: OrefRun) -> None:
-    rows = query(martinique_run.warehouse,
+def test_skills_gap_ratio_is_training_over_job_offers(published_run: OrefRun) -> None:
+    rows = query(published_run.warehouse,
                  "select sum(supply_training_offers) filter (where is_emerging), "
                  "sum(demand_job_offers) filter (where is_emerging) from marts.mart_skills_gap "
                  "where territory_level = 'departement' and territory_code = '972'")
     supply, demand = rows[0]
     ratio, numerator, denominator = query(
-        martinique_run.warehouse,
+        published_run.warehouse,
         "select value, numerator, denominator from marts.mart_indicators where indicator_code = "
         "'skills_emerging_supply_demand_ratio' and territory_level = 'departement' and territory_code = '972'")[0]
     assert (numerator, denominator) == (supply, demand)
     assert demand > 0 and ratio == pytest.approx(supply / demand)
 
 
-def test_every_fact_row_carries_its_vintage_and_run(martinique_run: OrefRun) -> None:
-    runs_of_mart = query(martinique_run.warehouse, "select list(distinct run_id) from marts.mart_indicators")[0][0]
+def test_every_fact_row_carries_its_vintage_and_run(published_run: OrefRun) -> None:
+    runs_of_mart = query(published_run.warehouse, "select list(distinct run_id) from marts.mart_indicators")[0][0]
     assert len(runs_of_mart) == 1 and runs_of_mart[0].startswith("20")
     facts = ["fct_employment", "fct_enterprises", "fct_recruitment_needs", "fct_job_offers", "fct_training_offer",
              "fct_certifications", "fct_ftth_coverage", "fct_labour_tension"]
     for fact in facts:
         count, without_vintage, runs = query(
-            martinique_run.warehouse,
+            published_run.warehouse,
             f"select count(*), count(*) filter (where source_vintage is null), list(distinct run_id) "
             f"from marts.{fact}")[0]
         assert count > 0, fact

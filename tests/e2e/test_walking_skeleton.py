@@ -46,15 +46,15 @@ def marts_snapshot(warehouse: Path) -> list[tuple]:
         con.close()
 
 
-def test_martinique_bmo_indicators(martinique_run: OrefRun) -> None:
-    wh = martinique_run.warehouse
+def test_martinique_bmo_indicators(published_run: OrefRun) -> None:
+    wh = published_run.warehouse
     assert indicator(wh, "bmo_digital_recruitment_projects", "972") == (61, 4)
     assert indicator(wh, "bmo_digital_suppressed_cells", "972")[0] == 4
     assert indicator(wh, "bmo_recruitment_projects_total", "972")[0] == 13013
 
 
-def test_published_schemas_are_the_analyst_names(martinique_run: OrefRun) -> None:
-    con = duckdb.connect(str(martinique_run.warehouse), read_only=True)
+def test_published_schemas_are_the_analyst_names(published_run: OrefRun) -> None:
+    con = duckdb.connect(str(published_run.warehouse), read_only=True)
     try:
         schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas() "
                                              "where database_name = 'oref'").fetchall()}
@@ -66,17 +66,17 @@ def test_published_schemas_are_the_analyst_names(martinique_run: OrefRun) -> Non
     assert runs == [("published", 0)]
 
 
-def test_run_summary_is_printed(martinique_run: OrefRun) -> None:
-    out = martinique_run.output
+def test_run_summary_is_printed(published_run: OrefRun) -> None:
+    out = published_run.output
     for source in ("geo", "bmo", "urssaf"):
         assert f"  {source} " in out
     assert "published:" in out and "checks:" in out
 
 
-def test_second_run_lands_nothing_and_publishes_identical_marts(martinique_run: OrefRun,
+def test_second_run_lands_nothing_and_publishes_identical_marts(published_run: OrefRun,
                                                                 tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    shutil.copytree(martinique_run.data_dir, data_dir, symlinks=True)
+    shutil.copytree(published_run.data_dir, data_dir, symlinks=True)
     landed_before = sorted(p.relative_to(data_dir) for p in (data_dir / "landing").rglob("*") if p.is_file())
     before = marts_snapshot(data_dir / "warehouse" / "oref.duckdb")
     again = oref(data_dir, "run")
@@ -88,6 +88,10 @@ def test_second_run_lands_nothing_and_publishes_identical_marts(martinique_run: 
         assert f"  {source:<10} unchanged" in again.output
     assert marts_snapshot(data_dir / "warehouse" / "oref.duckdb") == before
     assert (data_dir / "warehouse" / "oref.previous.duckdb").exists()
+    # rolling back puts the first run's warehouse back, and a serving file rewritten from it
+    rolled = oref(data_dir, "rollback")
+    assert rolled.returncode == 0, rolled.output
+    assert marts_snapshot(rolled.serving) == marts_snapshot(rolled.warehouse) == before
 
 
 def test_guadeloupe_builds_with_no_code_change(tmp_path: Path) -> None:
@@ -96,10 +100,10 @@ def test_guadeloupe_builds_with_no_code_change(tmp_path: Path) -> None:
     assert indicator(run.warehouse, "bmo_digital_recruitment_projects", "971") == (36, 4)
 
 
-def test_html_error_page_fails_the_source_and_keeps_the_warehouse(martinique_run: OrefRun,
+def test_html_error_page_fails_the_source_and_keeps_the_warehouse(published_run: OrefRun,
                                                                    tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    shutil.copytree(martinique_run.data_dir, data_dir, symlinks=True)
+    shutil.copytree(published_run.data_dir, data_dir, symlinks=True)
     # a fresh landing zone, so the BMO file must be fetched again and cannot be "unchanged"
     shutil.rmtree(data_dir / "landing" / "bmo")
     snapshot = tmp_path / "snapshot"

@@ -11,6 +11,7 @@ import pytest
 
 from oref.errors import SourceError
 from oref.quality.gx_runner import run_suite
+from oref.reference import digital_fap2021_codes
 from oref.sources.bmo import nomenclature_version, read_bmo, survey_year_of, validation_frame
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,6 +27,7 @@ def frame() -> pd.DataFrame:
     return parsed
 
 
+@pytest.mark.slow  # parses the national workbook (the module's frame)
 def test_real_workbook_rows_and_secret_cells(frame: pd.DataFrame) -> None:
     # the real Antilles rows are all there, among the synthetic rows of the other départements
     assert len(frame[frame.department_code.isin(["971", "972"])]) == 941
@@ -39,20 +41,23 @@ def test_real_workbook_rows_and_secret_cells(frame: pd.DataFrame) -> None:
     assert set(mtq.basin_code) == {"201", "202", "203", "204"}
 
 
+@pytest.mark.slow  # parses the national workbook (the module's frame)
 def test_real_digital_rows_of_martinique(frame: pd.DataFrame) -> None:
     digital = frame[(frame.department_code == "972")
-                    & frame.occupation_code.isin(["M1X80", "M1X81", "M2X90", "M2X91", "M2X92", "M2X93"])]
+                    & frame.occupation_code.isin(digital_fap2021_codes())]
     assert len(digital) == 9
     visible = digital[digital.met != "*"].met.astype(int)
     assert visible.sum() == 61 and (digital.met == "*").sum() == 4
 
 
+@pytest.mark.slow  # parses the national workbook (the module's frame)
 def test_landing_suite_passes_on_the_national_file(frame: pd.DataFrame) -> None:
     results = run_suite(SUITE, validation_frame(frame), source="bmo", target=WORKBOOK.name)
     assert len(results) == 21
     assert [r.check_name for r in results if r.status != "pass"] == []
 
 
+@pytest.mark.slow  # parses the national workbook (the module's frame)
 def test_landing_suite_names_bad_values(frame: pd.DataFrame) -> None:
     broken = frame.head(50).copy()
     broken.loc[broken.index[0], "met"] = "n.d."  # neither a number nor the secret mark

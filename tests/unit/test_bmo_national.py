@@ -13,29 +13,28 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+from oref_testing import SNAPSHOT, SourceHarness
 
-from oref.config import Settings, Territory
-from oref.http import HttpClient
-from oref.landing import LandingZone
 from oref.quality.checks import CheckResult
-from oref.replay import ReplayServer
-from oref.sources.base import FetchContext, FetchResult
+from oref.reference import digital_fap2021_codes
+from oref.sources.base import FetchResult
 from oref.sources.bmo import BmoSource
 from oref.sources.xlsx_stream import iter_rows
 
-REPO = Path(__file__).resolve().parents[2]
-SNAPSHOT = REPO / "data" / "snapshot"
 WORKBOOK_PATH = ("static.data.gouv.fr/resources/enquete-besoins-en-main-doeuvre-bmo/20250423-101500/"
                  "base_open_data_bmo_2025.xlsx")
 WORKBOOK = SNAPSHOT / WORKBOOK_PATH
 COG = SNAPSHOT / "www.insee.fr" / "fr" / "statistiques" / "fichier" / "8377162"
-DIGITAL = ("M1X80", "M1X81", "M2X90", "M2X91", "M2X92", "M2X93")
+DIGITAL = digital_fap2021_codes()
+# every test here reads or loads the whole national workbook (about 50,000 rows, tens of seconds):
+# `make test` runs them, `make check` does not
+pytestmark = pytest.mark.slow
+
 HEADER = ("annee", "Code métier BMO", "Nom métier BMO", "Famille_met", "Lbl_fam_met", "REG", "NOM_REG", "Dept",
           "NomDept", "BE25", "NOMBE25", "met", "xmet", "smet")
 
@@ -73,15 +72,10 @@ class Landed:
 
 @pytest.fixture(scope="module")
 def landed(tmp_path_factory: pytest.TempPathFactory) -> Landed:
-    tmp = tmp_path_factory.mktemp("bmo_national")
-    with ReplayServer(SNAPSHOT) as server:
-        settings = Settings(territory=Territory.parse("972"), data_dir=tmp / "data", source_mode="snapshot",
-                            replay_url=server.base_url, snapshot_dir=SNAPSHOT, max_retries=0, backoff_base=0.01)
-        with HttpClient(settings) as http:
-            ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
-            result = BmoSource().fetch(ctx)
-    con = duckdb.connect()
-    con.execute("create schema raw")
+    sources = SourceHarness(tmp_path_factory.mktemp("bmo_national"))
+    with sources.serve() as server:
+        settings = sources.settings(server, "972", max_retries=0)
+        result = sources.fetch(settings, BmoSource())
 
     class NoDataFrame(pd.DataFrame):
         def __init__(self, *args: object, **kwargs: object) -> None:
@@ -90,8 +84,8 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> Landed:
     # the load streams the sheet into DuckDB: building any DataFrame on the way fails the test
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pd, "DataFrame", NoDataFrame)
-        BmoSource().load(con, settings, LandingZone(settings), "run-1")
-    return Landed(result, ctx.checks, con)
+        _, con = sources.load(settings, BmoSource())
+    return Landed(result, sources.checks, con)
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> tuple[object, ...]:

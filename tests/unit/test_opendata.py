@@ -353,12 +353,12 @@ def test_an_unmappable_type_is_an_error() -> None:
 
 
 @pytest.mark.slow
-def test_a_real_run_publishes_a_valid_package_and_its_docs(martinique_run: OrefRun) -> None:
+def test_a_real_run_publishes_a_valid_package_and_its_docs(published_run: OrefRun) -> None:
     """`oref run` on the snapshot (the session's shared run): the hook exported what it published."""
-    data = martinique_run.data_dir
+    data = published_run.data_dir
     run_id = latest(data / "opendata")
     assert run_id is not None and latest(data / "docs") == run_id
-    assert f"open data: {data / 'opendata' / run_id}" in martinique_run.output
+    assert f"open data: {data / 'opendata' / run_id}" in published_run.output
     assert {"index.html", "static_index.html", "manifest.json", "catalog.json"} <= {
         p.name for p in (data / "docs" / run_id).iterdir()}
     descriptor = data / "opendata" / run_id / "datapackage.json"
@@ -366,7 +366,7 @@ def test_a_real_run_publishes_a_valid_package_and_its_docs(martinique_run: OrefR
     assert report.valid, _report_errors(report)
     package = json.loads(descriptor.read_text("utf-8"))
     assert package["licenses"][0]["name"] == "ODbL-1.0"  # the URSSAF source is ODbL
-    con = duckdb.connect(str(martinique_run.warehouse), read_only=True)
+    con = duckdb.connect(str(published_run.warehouse), read_only=True)
     try:
         parquet = f"'{descriptor.parent / 'indicateurs.parquet'}'"
         assert con.execute(f"select count(*) from {parquet}").fetchone() == con.execute(

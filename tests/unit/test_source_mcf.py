@@ -3,49 +3,23 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
-from typing import Literal
 
 import duckdb
 import pytest
+from oref_testing import SNAPSHOT, SourceHarness
 
-from oref.config import DEFAULT_COMPARISON, Settings, Territory
 from oref.errors import SourceError
-from oref.http import HttpClient
-from oref.landing import LandingZone
-from oref.replay import Fault, ReplayServer
-from oref.sources.base import FetchContext, FetchResult, sql_literal
+from oref.replay import Fault
+from oref.sources.base import sql_literal
 from oref.sources.mcf import COLUMNS, EXPORT_URL, McfSource
 from oref.sources.tabular import check_csv_contract
 
-REPO = Path(__file__).resolve().parents[2]
-SNAPSHOT = REPO / "data" / "snapshot"
 EXPORT_REL = Path(EXPORT_URL.removeprefix("https://"))
 EXPORT = SNAPSHOT / EXPORT_REL
 RNCP_ZIP = (SNAPSHOT / "static.data.gouv.fr" / "resources"
             / "repertoire-national-des-certifications-professionnelles-et-repertoire-specifique"
             / "20260830-020002" / "export-fiches-csv-2026-08-30.zip")
-
-
-def _settings(tmp_path: Path, server: ReplayServer, snapshot: Path, code: str = "972",
-              kind: Literal["departement", "region"] = "departement",
-              comparison: tuple[str, ...] = DEFAULT_COMPARISON) -> Settings:
-    return Settings(territory=Territory(kind, code), comparison_departements=comparison,
-                    data_dir=tmp_path / f"data-{kind}-{code}", source_mode="snapshot", replay_url=server.base_url,
-                    snapshot_dir=snapshot, max_retries=2, backoff_base=0.01)
-
-
-def _fetch(settings: Settings, run_id: str = "run-1") -> tuple[FetchResult, FetchContext]:
-    ctx = FetchContext(settings, HttpClient(settings, sleep=lambda _: None), LandingZone(settings), run_id)
-    return McfSource().fetch(ctx), ctx
-
-
-def _copy_snapshot(tmp_path: Path) -> Path:
-    target = tmp_path / "snap" / EXPORT_REL
-    target.parent.mkdir(parents=True)
-    shutil.copy(EXPORT, target)
-    return tmp_path / "snap"
 
 
 def test_snapshot_export_has_the_declared_columns_and_offers_of_both_departements() -> None:
@@ -84,24 +58,24 @@ def test_certification_codes_are_bare_numbers_found_in_the_rncp_export(tmp_path:
     assert found == (341, 338)
 
 
-def test_fetch_and_load_972_with_its_peers_then_971_alone_keep_html_and_multiline_text(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        settings = _settings(tmp_path, server, SNAPSHOT)
-        result, ctx = _fetch(settings)
+def test_fetch_and_load_972_with_its_peers_then_971_alone_keep_html_and_multiline_text(
+        sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        settings = sources.settings(server, "972")
+        result = sources.fetch(settings, McfSource())
         # Martinique's 238 offers and, for comparison, Guadeloupe's 264 (the other DROM have none)
         assert (result.status, result.rows) == ("landed", 502)
         assert result.message == "502 training offers (972: 238; peers 971: 264, 973: 0, 974: 0, 976: 0)"
         assert result.files[0].endswith("catalogue_formation_972+971-973-974-976.csv")
-        coverage = [c for c in ctx.checks if c.check_name == "comparison_departements_present"]
+        coverage = [c for c in sources.checks if c.check_name == "comparison_departements_present"]
         assert [(c.severity, c.status, c.observed) for c in coverage] == [("warn", "fail", "973,974,976")]
-        again, ctx = _fetch(settings, "run-2")
+        again = sources.fetch(settings, McfSource(), run_id="run-2")
         assert again.status == "unchanged"
         # the warning is repeated from the manifest when nothing new lands
-        assert [c.observed for c in ctx.checks if c.check_name == "comparison_departements_present"] == [
+        assert [c.observed for c in sources.checks if c.check_name == "comparison_departements_present"] == [
             "973,974,976"]
-        con = duckdb.connect()
-        con.execute("create schema raw")
-        assert McfSource().load(con, settings, LandingZone(settings), "run-1") == {"raw.mcf_training_offers": 502}
+        counts, con = sources.load(settings, McfSource())
+        assert counts == {"raw.mcf_training_offers": 502}
         rows = con.execute(
             "select code_departement, min(code_region), max(_vintage), "
             "count(*) filter (where contenu_formation like '%&amp;%'), "
@@ -112,33 +86,34 @@ def test_fetch_and_load_972_with_its_peers_then_971_alone_keep_html_and_multilin
         assert rows == [("971", "01", "2026-08-30", 264, 47), ("972", "02", "2026-08-30", 238, 37)]
 
         # OREF_COMPARISON=none: Guadeloupe alone, in its own logical file
-        settings_971 = _settings(tmp_path, server, SNAPSHOT, "971", comparison=())
-        result_971, ctx = _fetch(settings_971)
+        settings_971 = sources.settings(server, "971", comparison=(), data_dir="data-971")
+        result_971 = sources.fetch(settings_971, McfSource())
         assert result_971.rows == 264 and result_971.files[0].endswith("catalogue_formation_971.csv")
-        assert [(c.status, c.message) for c in ctx.checks if c.check_name == "comparison_departements_present"] \
+        assert [(c.status, c.message) for c in sources.checks
+                if c.check_name == "comparison_departements_present"] \
             == [("pass", "no comparison département configured (OREF_COMPARISON=none)")]
-        assert McfSource().load(con, settings_971, LandingZone(settings_971), "run-1") == {
-            "raw.mcf_training_offers": 264}
+        counts, con = sources.load(settings_971, McfSource())
+        assert counts == {"raw.mcf_training_offers": 264}
         assert con.execute("select distinct nom_departement from raw.mcf_training_offers").fetchall() == [
             ("Guadeloupe",)]
 
 
-def test_renamed_column_is_refused_naming_it_and_the_file(tmp_path: Path) -> None:
-    snapshot = _copy_snapshot(tmp_path)
+def test_renamed_column_is_refused_naming_it_and_the_file(sources: SourceHarness) -> None:
+    snapshot = sources.snapshot_copy(EXPORT_REL)
     path = snapshot / EXPORT_REL
     text = path.read_text("utf-8")
     path.write_text(text.replace(";code_rncp;", ";code_rncp_v2;", 1), "utf-8")
-    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as excinfo:
-        _fetch(_settings(tmp_path, server, snapshot))
+    with sources.serve(snapshot) as server, pytest.raises(SourceError) as excinfo:
+        sources.fetch(sources.settings(server, "972", snapshot=snapshot), McfSource())
     message = str(excinfo.value)
     assert message.startswith("source 'mcf': columns changed: missing ['code_rncp']; new ['code_rncp_v2']")
     assert "file: moncompteformation_catalogueformation.csv" in message
     assert "quarantined:" in message
-    assert not (tmp_path / "data-departement-972" / "landing" / "mcf").exists()
+    assert not (sources.tmp_path / "data" / "landing" / "mcf").exists()
 
 
-def test_negative_price_is_refused_naming_offer_column_and_value(tmp_path: Path) -> None:
-    snapshot = _copy_snapshot(tmp_path)
+def test_negative_price_is_refused_naming_offer_column_and_value(sources: SourceHarness) -> None:
+    snapshot = sources.snapshot_copy(EXPORT_REL)
     path = snapshot / EXPORT_REL
     with path.open(encoding="utf-8", newline="") as stream:
         rows = list(csv.reader(stream, delimiter=";"))
@@ -148,24 +123,24 @@ def test_negative_price_is_refused_naming_offer_column_and_value(tmp_path: Path)
     target[header.index("frais_ttc_tot_min")] = "-150.0"
     with path.open("w", encoding="utf-8", newline="") as stream:
         csv.writer(stream, delimiter=";", lineterminator="\n").writerows(rows)
-    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as excinfo:
-        _fetch(_settings(tmp_path, server, snapshot))
+    with sources.serve(snapshot) as server, pytest.raises(SourceError) as excinfo:
+        sources.fetch(sources.settings(server, "972", snapshot=snapshot), McfSource())
     assert excinfo.value.column == "frais_ttc_tot_min" and excinfo.value.value == "-150.0"
     assert f"non-numeric or negative value for offer {offer}" in str(excinfo.value)
 
 
-def test_429_then_success_lands_the_export(tmp_path: Path) -> None:
+def test_429_then_success_lands_the_export(sources: SourceHarness) -> None:
     faults = {"/" + str(EXPORT_REL): [Fault(429, {"Retry-After": "0"})]}
-    with ReplayServer(SNAPSHOT, faults=faults) as server:
-        result, _ = _fetch(_settings(tmp_path, server, SNAPSHOT))
+    with sources.serve(faults=faults) as server:
+        result = sources.fetch(sources.settings(server, "972", max_retries=2), McfSource())
         assert server.requests.count("/" + str(EXPORT_REL)) == 2
     assert (result.status, result.rows) == ("landed", 502)
 
 
-def test_region_territory_filters_on_its_departements(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        alone, _ = _fetch(_settings(tmp_path / "alone", server, SNAPSHOT, "01", kind="region", comparison=()))
-        with_peers, _ = _fetch(_settings(tmp_path / "peers", server, SNAPSHOT, "01", kind="region"))
+def test_region_territory_filters_on_its_departements(sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        alone = sources.fetch(sources.settings(server, "reg:01", comparison=(), data_dir="alone"), McfSource())
+        with_peers = sources.fetch(sources.settings(server, "reg:01", data_dir="peers"), McfSource())
     # région 01 is Guadeloupe alone: the same 264 offers as the département export
     assert (alone.status, alone.rows) == ("landed", 264)
     assert alone.files[0].endswith("catalogue_formation_reg01.csv")
@@ -174,12 +149,12 @@ def test_region_territory_filters_on_its_departements(tmp_path: Path) -> None:
     assert with_peers.files[0].endswith("catalogue_formation_reg01+972-973-974-976.csv")
 
 
-def test_territory_without_offers_fails_and_a_row_outside_the_scope_is_refused(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server, pytest.raises(SourceError) as excinfo:
-        _fetch(_settings(tmp_path, server, SNAPSHOT, "973"))
+def test_territory_without_offers_fails_and_a_row_outside_the_scope_is_refused(sources: SourceHarness) -> None:
+    with sources.serve() as server, pytest.raises(SourceError) as excinfo:
+        sources.fetch(sources.settings(server, "973"), McfSource())
     assert str(excinfo.value).startswith("source 'mcf': the export has no rows for 973 | file: ")
 
-    snapshot = _copy_snapshot(tmp_path)
+    snapshot = sources.snapshot_copy(EXPORT_REL)
     path = snapshot / EXPORT_REL
     with path.open(encoding="utf-8", newline="") as stream:
         rows = list(csv.reader(stream, delimiter=";"))
@@ -189,25 +164,25 @@ def test_territory_without_offers_fails_and_a_row_outside_the_scope_is_refused(t
         csv.writer(stream, delimiter=";", lineterminator="\n").writerows(rows)
     # the replay server honours the where filter: serve the edited file whole, as a broken export would
     body = path.read_bytes()
-    with ReplayServer(snapshot, faults={"/" + str(EXPORT_REL): [Fault(200, body=body)]}) as server, \
+    with sources.serve(snapshot, faults={"/" + str(EXPORT_REL): [Fault(200, body=body)]}) as server, \
             pytest.raises(SourceError) as excinfo:
-        _fetch(_settings(tmp_path / "outside", server, snapshot))
+        sources.fetch(sources.settings(server, "972", snapshot=snapshot, data_dir="outside"), McfSource())
     assert "row outside the requested départements 972, 971, 973, 974, 976" in str(excinfo.value)
     assert excinfo.value.column == "code_departement" and excinfo.value.value == "75"
 
 
-def test_landing_suite_passes_on_the_snapshot_and_blocks_a_prefixed_rncp_code(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        result, ctx = _fetch(_settings(tmp_path, server, SNAPSHOT))
+def test_landing_suite_passes_on_the_snapshot_and_blocks_a_prefixed_rncp_code(sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        result = sources.fetch(sources.settings(server, "972"), McfSource())
     assert result.status == "landed"
-    gx = [c for c in ctx.checks if c.engine == "gx"]
+    gx = [c for c in sources.checks if c.engine == "gx"]
     assert {"code_rncp_bare_number", "offer_unique_per_departement", "fees_min_not_above_max"} <= {
         c.check_name for c in gx}
-    assert all(c.status == "pass" for c in ctx.checks if c.severity == "error")
-    assert not [c for c in ctx.checks if c.blocking]
+    assert all(c.status == "pass" for c in sources.checks if c.severity == "error")
+    assert not [c for c in sources.checks if c.blocking]
 
     # the RNCP export's prefixed spelling: the staging join would then build 'RNCPRNCP37674'
-    snapshot = _copy_snapshot(tmp_path)
+    snapshot = sources.snapshot_copy(EXPORT_REL)
     path = snapshot / EXPORT_REL
     with path.open(encoding="utf-8", newline="") as stream:
         rows = list(csv.reader(stream, delimiter=";"))
@@ -218,9 +193,9 @@ def test_landing_suite_passes_on_the_snapshot_and_blocks_a_prefixed_rncp_code(tm
     target[header.index("code_rncp")] = code
     with path.open("w", encoding="utf-8", newline="") as stream:
         csv.writer(stream, delimiter=";", lineterminator="\n").writerows(rows)
-    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as excinfo:
-        _fetch(_settings(tmp_path / "bad", server, snapshot))
+    with sources.serve(snapshot) as server, pytest.raises(SourceError) as excinfo:
+        sources.fetch(sources.settings(server, "972", snapshot=snapshot, data_dir="bad"), McfSource())
     message = str(excinfo.value)
     assert "landing suite mcf_landing failed (code_rncp_bare_number:" in message
     assert f"'{code}'" in message and "quarantined:" in message
-    assert not (tmp_path / "bad" / "data-departement-972" / "landing" / "mcf").exists()
+    assert not (sources.tmp_path / "bad" / "landing" / "mcf").exists()

@@ -10,17 +10,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from oref_testing import SNAPSHOT, SourceHarness
 
-from oref.config import Settings, Territory
 from oref.errors import SourceError
-from oref.http import HttpClient
-from oref.landing import LandingZone
-from oref.replay import ReplayServer
-from oref.sources.base import FetchContext, FetchResult
+from oref.sources.base import FetchResult
 from oref.sources.rncp import FACETS, SLUG, RncpSource, check_values, export_date_of, extract_facets
 
-REPO = Path(__file__).resolve().parents[2]
-SNAPSHOT = REPO / "data" / "snapshot"
 DATASET_REL = Path("www.data.gouv.fr/api/1/datasets") / SLUG / "index.json"
 ZIP_REL = Path("static.data.gouv.fr/resources") / SLUG / "20260830-020002" / "export-fiches-csv-2026-08-30.zip"
 ZIP = SNAPSHOT / ZIP_REL
@@ -60,12 +55,11 @@ def _snapshot_with(tmp_path: Path, members: list[tuple[str, bytes]] | None = Non
     return snapshot
 
 
-def _fetch(tmp_path: Path, server: ReplayServer, snapshot: Path, code: str = "972") -> tuple[FetchResult, Settings]:
-    settings = Settings(territory=Territory("departement", code), data_dir=tmp_path / f"data-{code}",
-                        source_mode="snapshot", replay_url=server.base_url, snapshot_dir=snapshot,
-                        max_retries=0)
-    ctx = FetchContext(settings, HttpClient(settings), LandingZone(settings), "run-1")
-    return RncpSource().fetch(ctx), settings
+def _fetch(sources: SourceHarness, snapshot: Path = SNAPSHOT, code: str = "972") -> FetchResult:
+    """Fetch the register for ``code`` from ``snapshot`` into data-<code>/ (no retry: a bad file fails at once)."""
+    with sources.serve(snapshot) as server:
+        return sources.fetch(sources.settings(server, code, snapshot=snapshot, data_dir=f"data-{code}",
+                                              max_retries=0), RncpSource())
 
 
 def test_snapshot_zip_facets_and_values(tmp_path: Path) -> None:
@@ -109,62 +103,56 @@ def test_accented_member_name_without_utf8_flag_is_repaired(tmp_path: Path) -> N
     assert facets["blocs_de_competences"].stat().st_size > 0
 
 
-def test_fetch_and_load_are_the_same_national_register_for_972_and_971(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        result, settings = _fetch(tmp_path, server, SNAPSHOT)
-        assert (result.status, result.rows) == ("landed", 564)
-        assert "export of 2026-08-30" in result.message
-        con = duckdb.connect()
-        con.execute("create schema raw")
-        assert RncpSource().load(con, settings, LandingZone(settings), "run-1") == RAW_COUNTS
-        assert con.execute("select distinct _vintage from raw.rncp_certifications").fetchall() == [("2026-08-30",)]
-        result_971, settings_971 = _fetch(tmp_path, server, SNAPSHOT, "971")
-        assert result_971.rows == 564
-        assert RncpSource().load(con, settings_971, LandingZone(settings_971), "run-1") == RAW_COUNTS
-        again, _ = _fetch(tmp_path, server, SNAPSHOT, "971")
-        assert again.status == "unchanged"
+def test_fetch_and_load_are_the_same_national_register_for_972_and_971(sources: SourceHarness) -> None:
+    result = _fetch(sources)
+    assert (result.status, result.rows) == ("landed", 564)
+    assert "export of 2026-08-30" in result.message
+    with sources.serve() as server:
+        counts, con = sources.load(sources.settings(server, "972", data_dir="data-972"), RncpSource())
+    assert counts == RAW_COUNTS
+    assert con.execute("select distinct _vintage from raw.rncp_certifications").fetchall() == [("2026-08-30",)]
+    assert _fetch(sources, code="971").rows == 564
+    with sources.serve() as server:
+        assert sources.load(sources.settings(server, "971", data_dir="data-971"), RncpSource())[0] == RAW_COUNTS
+    assert _fetch(sources, code="971").status == "unchanged"
 
 
-def test_unknown_level_is_refused_naming_fiche_column_and_value(tmp_path: Path) -> None:
+def test_unknown_level_is_refused_naming_fiche_column_and_value(sources: SourceHarness) -> None:
     members = [(name, data.replace(b";NIV7;Niveau 7;", b";NIV9;Niveau 9;", 1) if "Standard" in name else data)
                for name, data in _members()]
-    snapshot = _snapshot_with(tmp_path, members)
-    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as excinfo:
-        _fetch(tmp_path, server, snapshot)
+    snapshot = _snapshot_with(sources.tmp_path, members)
+    with pytest.raises(SourceError) as excinfo:
+        _fetch(sources, snapshot)
     assert excinfo.value.column == "Nomenclature_Europe_Niveau" and excinfo.value.value == "NIV9"
     assert "level is not NIV3..NIV8, REPRISE or empty (fiche RNCP" in str(excinfo.value)
     assert "file: export-fiches-csv-2026-08-30.zip [standard]" in str(excinfo.value)
 
 
-def test_missing_facet_is_refused_listing_the_members(tmp_path: Path) -> None:
+def test_missing_facet_is_refused_listing_the_members(sources: SourceHarness) -> None:
     members = [(name, data) for name, data in _members() if "_Rome_" not in name]
-    snapshot = _snapshot_with(tmp_path, members)
-    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as excinfo:
-        _fetch(tmp_path, server, snapshot)
+    snapshot = _snapshot_with(sources.tmp_path, members)
+    with pytest.raises(SourceError) as excinfo:
+        _fetch(sources, snapshot)
     assert "facet(s) ['rome'] not found in the zip (members: ['export_fiches_CSV_Standard_2026_08_30.csv'" \
         in str(excinfo.value)
 
 
-def test_html_page_instead_of_the_zip_is_refused(tmp_path: Path) -> None:
+def test_html_page_instead_of_the_zip_is_refused(sources: SourceHarness) -> None:
     page = b"<!DOCTYPE html><html><head><title>Maintenance data.gouv.fr</title></head><body></body></html>"
-    snapshot = _snapshot_with(tmp_path, raw=page)
-    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as excinfo:
-        _fetch(tmp_path, server, snapshot)
+    snapshot = _snapshot_with(sources.tmp_path, raw=page)
+    with pytest.raises(SourceError) as excinfo:
+        _fetch(sources, snapshot)
     assert "expected a zip file but the server sent an HTML page titled 'Maintenance data.gouv.fr'" \
         in str(excinfo.value)
 
 
-def test_landing_suite_passes_on_the_snapshot_and_blocks_a_duplicated_id_fiche(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        settings = Settings(territory=Territory("departement", "972"), data_dir=tmp_path / "ok",
-                            source_mode="snapshot", replay_url=server.base_url, snapshot_dir=SNAPSHOT, max_retries=0)
-        ctx = FetchContext(settings, HttpClient(settings), LandingZone(settings), "run-1")
-        assert RncpSource().fetch(ctx).status == "landed"
-    gx = [c for c in ctx.checks if c.engine == "gx"]
+def test_landing_suite_passes_on_the_snapshot_and_blocks_a_duplicated_id_fiche(sources: SourceHarness) -> None:
+    assert _fetch(sources, code="971").status == "landed"
+    gx = [c for c in sources.checks if c.engine == "gx"]
     assert {"numero_fiche_unique", "id_fiche_unique", "level_known", "actif_known"} <= {c.check_name for c in gx}
     assert all(c.target == "export-fiches-csv-2026-08-30.zip [standard]" for c in gx)
-    assert all(c.status == "pass" for c in ctx.checks if c.severity == "error")
-    assert not [c for c in ctx.checks if c.blocking]
+    assert all(c.status == "pass" for c in sources.checks if c.severity == "error")
+    assert not [c for c in sources.checks if c.blocking]
 
     # two fiches sharing one Id_Fiche: numbers, levels, status and dates all pass oref's own checks
     shared: list[str] = []
@@ -178,11 +166,11 @@ def test_landing_suite_passes_on_the_snapshot_and_blocks_a_duplicated_id_fiche(t
         return "\n".join(lines).encode("utf-8")
 
     members = [(name, duplicate_id(data) if "Standard" in name else data) for name, data in _members()]
-    snapshot = _snapshot_with(tmp_path, members)
-    with ReplayServer(snapshot) as server, pytest.raises(SourceError) as excinfo:
-        _fetch(tmp_path, server, snapshot)
+    snapshot = _snapshot_with(sources.tmp_path, members)
+    with pytest.raises(SourceError) as excinfo:
+        _fetch(sources, snapshot)
     message = str(excinfo.value)
     assert "landing suite rncp_landing failed (id_fiche_unique:" in message
     assert f"'{shared[0]}'" in message
     assert "file: export-fiches-csv-2026-08-30.zip [standard]" in message and "quarantined:" in message
-    assert not (tmp_path / "data-972" / "landing" / "rncp").exists()
+    assert not (sources.tmp_path / "data-972" / "landing" / "rncp").exists()

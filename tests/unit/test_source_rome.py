@@ -8,30 +8,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from oref_testing import SNAPSHOT, SourceHarness
 
-from oref.config import Settings, Territory
 from oref.errors import SourceError
-from oref.http import HttpClient
 from oref.landing import LandingZone
-from oref.replay import Fault, ReplayServer
-from oref.sources.base import FetchContext, FetchResult
+from oref.replay import Fault
 from oref.sources.rome import RomeSource, check_occupations, extract_members, rome_version
 
-REPO = Path(__file__).resolve().parents[2]
-SNAPSHOT = REPO / "data" / "snapshot"
 ZIP = (SNAPSHOT / "static.data.gouv.fr" / "resources" / "repertoire-operationnel-des-metiers-et-des-emplois-rome"
        / "20250402-093000" / "refromecsv.zip")
 DATASET_DIR = "www.data.gouv.fr/api/1/datasets/58da857388ee384902e505f5"
-
-
-def _settings(tmp_path: Path, server: ReplayServer, code: str = "972", snapshot: Path = SNAPSHOT) -> Settings:
-    return Settings(territory=Territory("departement", code), data_dir=tmp_path / "data", source_mode="snapshot",
-                    replay_url=server.base_url, snapshot_dir=snapshot, max_retries=0, backoff_base=0.01)
-
-
-def _fetch(settings: Settings, run_id: str = "run-1") -> FetchResult:
-    with HttpClient(settings) as http:
-        return RomeSource().fetch(FetchContext(settings, http, LandingZone(settings), run_id))
 
 
 def test_real_v460_fiches(tmp_path: Path) -> None:
@@ -52,16 +38,14 @@ def test_new_v4_codes_roll_up_to_their_v3_parent(tmp_path: Path) -> None:
     assert rome_version("unix_referentiel_code_rome_utf8.csv") is None
 
 
-def test_fetch_and_load_for_972_and_971(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
+def test_fetch_and_load_for_972_and_971(sources: SourceHarness) -> None:
+    with sources.serve() as server:
         for code in ("972", "971"):
-            settings = _settings(tmp_path / code, server, code)
-            result = _fetch(settings)
+            settings = sources.settings(server, code, data_dir=code, max_retries=0)
+            result = sources.fetch(settings, RomeSource())
             assert result.status == "landed" and result.rows == 1584
             assert result.message == "ROME 4.60: 1584 fiches, 170 digital"
-            con = duckdb.connect()
-            con.execute("create schema raw")
-            counts = RomeSource().load(con, settings, LandingZone(settings), "run-1")
+            counts, con = sources.load(settings, RomeSource())
             # the referential is national: the same rows whatever the territory
             assert counts == {"raw.rome_occupations": 1584, "raw.rome_appellations": 364}
             digital = con.execute("select count(*), count(distinct code_rome_parent) from raw.rome_occupations "
@@ -75,11 +59,12 @@ def test_fetch_and_load_for_972_and_971(tmp_path: Path) -> None:
         # the stable data.gouv.fr link was followed through its 302 to the static file
         assert any(p.endswith("/refromecsv.zip") for p in server.requests)
         # a second fetch of the same file is recognised as unchanged
-        assert _fetch(_settings(tmp_path / "972", server), "run-2").status == "unchanged"
+        again = sources.fetch(sources.settings(server, "972", data_dir="972"), RomeSource(), run_id="run-2")
+        assert again.status == "unchanged"
 
 
-def test_parent_that_is_not_a_fiche_is_rejected_and_quarantined(tmp_path: Path) -> None:
-    snapshot = tmp_path / "snap"
+def test_parent_that_is_not_a_fiche_is_rejected_and_quarantined(sources: SourceHarness) -> None:
+    snapshot = sources.tmp_path / "snap"
     shutil.copytree(SNAPSHOT / DATASET_DIR, snapshot / DATASET_DIR)
     target = snapshot / ZIP.relative_to(SNAPSHOT)
     target.parent.mkdir(parents=True)
@@ -90,10 +75,10 @@ def test_parent_that_is_not_a_fiche_is_rejected_and_quarantined(tmp_path: Path) 
     assert broken != text
     with zipfile.ZipFile(target, "w") as dst:
         dst.writestr("unix_referentiel_code_rome_v460_utf8.csv", broken)
-    with ReplayServer(snapshot) as server:
-        settings = _settings(tmp_path, server, snapshot=snapshot)
+    with sources.serve(snapshot) as server:
+        settings = sources.settings(server, "972", snapshot=snapshot, max_retries=0)
         with pytest.raises(SourceError) as excinfo:
-            _fetch(settings)
+            sources.fetch(settings, RomeSource())
     message = str(excinfo.value)
     assert message.startswith("source 'rome': parent code that is not a V3 fiche of the file (fiche M18")
     assert "file: RefRomeCsv.zip:unix_referentiel_code_rome_v460_utf8.csv" in message
@@ -114,29 +99,26 @@ def test_missing_column_names_it_and_the_file(tmp_path: Path) -> None:
         "file: RefRomeCsv.zip:unix_referentiel_code_rome_v460_utf8.csv")
 
 
-def test_landing_suite_passes_on_the_snapshot_and_blocks_a_malformed_ogr_code(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        settings = _settings(tmp_path / "ok", server)
-        with HttpClient(settings) as http:
-            ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
-            assert RomeSource().fetch(ctx).status == "landed"
-    gx = [c for c in ctx.checks if c.engine == "gx"]
+def test_landing_suite_passes_on_the_snapshot_and_blocks_a_malformed_ogr_code(sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        assert sources.fetch(sources.settings(server, "972", data_dir="ok"), RomeSource()).status == "landed"
+    gx = [c for c in sources.checks if c.engine == "gx"]
     assert len(gx) == 15 and {c.target for c in gx} == {"RefRomeCsv.zip:unix_referentiel_code_rome_v460_utf8.csv"}
-    assert [c.check_name for c in ctx.checks if c.status != "pass"] == []
+    assert [c.check_name for c in sources.checks if c.status != "pass"] == []
 
     # a letter in an OGR code: no Python check looks at code_ogr, the GX suite does
     with zipfile.ZipFile(ZIP) as src:
         text = src.read("unix_referentiel_code_rome_v460_utf8.csv").decode()
     broken = text.replace('"A1201","19","7",', '"A1201","19","7x",', 1)
     assert broken != text
-    body = tmp_path / "refromecsv.zip"
+    body = sources.tmp_path / "refromecsv.zip"
     with zipfile.ZipFile(body, "w") as dst:
         dst.writestr("unix_referentiel_code_rome_v460_utf8.csv", broken)
     static_path = "/" + ZIP.relative_to(SNAPSHOT).as_posix()
-    with ReplayServer(SNAPSHOT, faults={static_path: [Fault(200, body=body.read_bytes())]}) as server:
-        settings = _settings(tmp_path / "broken", server)
+    with sources.serve(faults={static_path: [Fault(200, body=body.read_bytes())]}) as server:
+        settings = sources.settings(server, "972", data_dir="broken", max_retries=0)
         with pytest.raises(SourceError) as excinfo:
-            _fetch(settings)
+            sources.fetch(settings, RomeSource())
     message = str(excinfo.value)
     assert "landing suite rome_landing failed (code_ogr_well_formed:" in message
     assert "'7x'" in message and "quarantined:" in message

@@ -3,52 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import duckdb
 import pytest
+from oref_testing import SourceHarness
 
-from oref.config import DEFAULT_COMPARISON, Settings, Territory
+from oref.config import Settings, Territory
 from oref.errors import HttpError, SourceError
 from oref.http import HttpClient
-from oref.landing import LandingZone
-from oref.quality.checks import CheckResult
 from oref.reference import naf_codes
-from oref.replay import Fault, ReplayServer
-from oref.sources.base import FetchContext, FetchResult
+from oref.replay import Fault
 from oref.sources.sirene import SireneSource, check_page, scope_queries, search_params
 
-REPO = Path(__file__).resolve().parents[2]
-SNAPSHOT = REPO / "data" / "snapshot"
 SEARCH = "/recherche-entreprises.api.gouv.fr/search"
-
-
-def _settings(tmp_path: Path, server: ReplayServer, territory: Territory,
-              comparison: tuple[str, ...] = DEFAULT_COMPARISON) -> Settings:
-    return Settings(territory=territory, comparison_departements=comparison, data_dir=tmp_path,
-                    source_mode="snapshot", replay_url=server.base_url, snapshot_dir=SNAPSHOT, backoff_base=0.01,
-                    max_retries=2)
-
-
-def _fetch(settings: Settings, sleeps: list[float] | None = None,
-           checks: list[CheckResult] | None = None) -> tuple[FetchResult, int]:
-    source = SireneSource()
-    record = sleeps if sleeps is not None else []
-    with HttpClient(settings, rate_limits=source.rate_limits, sleep=record.append) as http:
-        ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
-        try:
-            result = source.fetch(ctx)
-        finally:
-            if checks is not None:
-                checks.extend(ctx.checks)
-        return result, http.requests_made
-
-
-def _load(settings: Settings) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("create schema raw")
-    SireneSource().load(con, settings, LandingZone(settings), "run-1")
-    return con
 
 
 def test_search_parameters_use_dotted_naf_and_one_query_per_scope_territory() -> None:
@@ -69,12 +35,11 @@ def test_search_parameters_use_dotted_naf_and_one_query_per_scope_territory() ->
         {"departement": "972"}]
 
 
-def test_fetch_pages_retries_the_429_and_loads_972_with_its_peers(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        settings = _settings(tmp_path, server, Territory("departement", "972"))
-        sleeps: list[float] = []
-        checks: list[CheckResult] = []
-        result, requests = _fetch(settings, sleeps, checks)
+def test_fetch_pages_retries_the_429_and_loads_972_with_its_peers(sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        settings = sources.settings(server, "972", data_dir=".", max_retries=2)
+        result = sources.fetch(settings, SireneSource())
+        requests, sleeps = sources.requests, sources.sleeps
         # 972: 235 companies = 10 pages of 25, page 2 answered 429 once (Retry-After: 1), then 200;
         # 971: 261 companies = 11 pages; 973, 974, 976: one empty page each
         assert (result.status, result.rows, requests) == ("landed", 295 + 326, 11 + 11 + 3)
@@ -82,9 +47,9 @@ def test_fetch_pages_retries_the_429_and_loads_972_with_its_peers(tmp_path: Path
                                   "(972: 295; peers 971: 326, 973: 0, 974: 0, 976: 0)")
         assert result.files[0].endswith("search_972+971-973-974-976.jsonl")
         assert 1.0 in sleeps  # the Retry-After second was honoured
-        coverage = [c for c in checks if c.check_name == "comparison_departements_present"]
+        coverage = [c for c in sources.checks if c.check_name == "comparison_departements_present"]
         assert [(c.severity, c.status, c.observed) for c in coverage] == [("warn", "fail", "973,974,976")]
-        con = _load(settings)
+        _, con = sources.load(settings, SireneSource())
         assert con.execute("select left(commune_code, 3), count(*), count(distinct siren), sum(is_siege::int) "
                            "from raw.sirene_establishments group by 1 order by 1").fetchall() == [
             ("971", 326, 261, 250), ("972", 295, 235, 215)]
@@ -98,44 +63,43 @@ def test_fetch_pages_retries_the_429_and_loads_972_with_its_peers(tmp_path: Path
         assert con.execute("select count(*), count(distinct siren) from raw.sirene_establishments "
                            "where commune_code like '971%'").fetchone() == (326, 261)
 
-        again, _ = _fetch(settings)
-        assert again.status == "unchanged"
+        assert sources.fetch(settings, SireneSource()).status == "unchanged"
 
         # OREF_COMPARISON=none: Guadeloupe alone, in its own logical file
-        guadeloupe = _settings(tmp_path, server, Territory("departement", "971"), comparison=())
-        result, requests = _fetch(guadeloupe)
-        assert (result.rows, requests) == (326, 11)
+        guadeloupe = sources.settings(server, "971", comparison=(), data_dir=".", max_retries=2)
+        result = sources.fetch(guadeloupe, SireneSource())
+        assert (result.rows, sources.requests) == (326, 11)
         assert result.files[0].endswith("search_971.jsonl")
-        con = _load(guadeloupe)
+        _, con = sources.load(guadeloupe, SireneSource())
         assert con.execute("select count(*), count(distinct siren) from raw.sirene_establishments "
                            "where commune_code like '971%'").fetchone() == (326, 261)
         assert con.execute("select count(*) from raw.sirene_establishments").fetchone() == (326,)
 
 
-def test_territory_without_establishments_fails_but_a_peer_without_only_warns(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server, pytest.raises(SourceError) as info:
+def test_territory_without_establishments_fails_but_a_peer_without_only_warns(sources: SourceHarness) -> None:
+    with sources.serve() as server, pytest.raises(SourceError) as info:
         # Mayotte has nothing in the snapshot, its peers 971 and 972 do
-        _fetch(_settings(tmp_path, server, Territory("departement", "976")))
+        sources.fetch(sources.settings(server, "976", data_dir="."), SireneSource())
     assert str(info.value).startswith("source 'sirene': no establishment for 976")
-    assert not (tmp_path / "landing" / "sirene").exists()
+    assert not (sources.tmp_path / "landing" / "sirene").exists()
 
 
-def test_emulator_refuses_more_than_25_per_page(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server, HttpClient(_settings(tmp_path, server, Territory("departement", "972"))) \
-            as http, pytest.raises(HttpError) as info:
+def test_emulator_refuses_more_than_25_per_page(sources: SourceHarness) -> None:
+    with sources.serve() as server, HttpClient(sources.settings(server, "972")) as http, \
+            pytest.raises(HttpError) as info:
         http.get_json("https://recherche-entreprises.api.gouv.fr/search",
                       params={"departement": "972", "per_page": "26"})
     assert "HTTP 400" in str(info.value)
     assert "Veuillez indiquer un paramètre `per_page` entre 1 et 25." in str(info.value)
 
 
-def test_a_page_without_paging_keys_fails_naming_them(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT, faults={SEARCH: [Fault(200, body=b'{"results": []}')]}) as server, \
+def test_a_page_without_paging_keys_fails_naming_them(sources: SourceHarness) -> None:
+    with sources.serve(faults={SEARCH: [Fault(200, body=b'{"results": []}')]}) as server, \
             pytest.raises(SourceError) as info:
-        _fetch(_settings(tmp_path, server, Territory("departement", "972")))
+        sources.fetch(sources.settings(server, "972", data_dir="."), SireneSource())
     assert str(info.value) == ("source 'sirene': page 1: missing key(s) ['total_results', 'page', 'per_page', "
                                "'total_pages'] | file: search_972+971-973-974-976.jsonl")
-    assert not (tmp_path / "landing" / "sirene").exists()
+    assert not (sources.tmp_path / "landing" / "sirene").exists()
 
 
 def test_an_establishment_without_siret_is_named() -> None:
@@ -146,23 +110,21 @@ def test_an_establishment_without_siret_is_named() -> None:
         check_page(page, page=1, file="search_972.jsonl")
 
 
-def test_persistent_429_gives_up_with_the_status(tmp_path: Path) -> None:
+def test_persistent_429_gives_up_with_the_status(sources: SourceHarness) -> None:
     faults = [Fault(429, {"Retry-After": "1"}) for _ in range(3)]
-    with ReplayServer(SNAPSHOT, faults={SEARCH: faults}) as server, pytest.raises(SourceError) as info:
-        _fetch(_settings(tmp_path, server, Territory("departement", "972")))
+    with sources.serve(faults={SEARCH: faults}) as server, pytest.raises(SourceError) as info:
+        sources.fetch(sources.settings(server, "972", max_retries=2), SireneSource())
     assert "page 1: " in str(info.value) and "gave up after 3 attempts: HTTP 429" in str(info.value)
 
 
-def test_landing_suite_passes_on_the_snapshot_and_blocks_an_undotted_naf_code(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        settings = _settings(tmp_path / "ok", server, Territory("departement", "972"))
-        with HttpClient(settings, rate_limits=SireneSource.rate_limits, sleep=lambda _: None) as http:
-            ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
-            assert SireneSource().fetch(ctx).status == "landed"
-    names = {c.check_name for c in ctx.checks}
+def test_landing_suite_passes_on_the_snapshot_and_blocks_an_undotted_naf_code(sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        settings = sources.settings(server, "972", data_dir="ok", max_retries=2)
+        assert sources.fetch(settings, SireneSource()).status == "landed"
+    names = {c.check_name for c in sources.checks}
     assert {"siret_well_formed", "siret_unique", "naf_code_well_formed", "establishment_in_territory"} <= names
-    assert all(c.status == "pass" for c in ctx.checks if c.severity == "error")
-    assert not [c for c in ctx.checks if c.blocking]
+    assert all(c.status == "pass" for c in sources.checks if c.severity == "error")
+    assert not [c for c in sources.checks if c.blocking]
 
     # URSSAF-style APE code without the dot: the page contract (keys present) lets it through
     establishment = {"siret": "30019965000015", "activite_principale": "6201Z", "commune": "97209",
@@ -172,16 +134,16 @@ def test_landing_suite_passes_on_the_snapshot_and_blocks_an_undotted_naf_code(tm
                          "matching_etablissements": [establishment]}],
             "total_results": 1, "page": 1, "per_page": 25, "total_pages": 1}
     body = json.dumps(page).encode("utf-8")
-    with ReplayServer(SNAPSHOT, faults={SEARCH: [Fault(200, body=body)]}) as server, \
+    with sources.serve(faults={SEARCH: [Fault(200, body=body)]}) as server, \
             pytest.raises(SourceError) as info:
-        _fetch(_settings(tmp_path / "bad", server, Territory("departement", "972")))
+        sources.fetch(sources.settings(server, "972", data_dir="bad"), SireneSource())
     assert "landing suite sirene_landing failed (naf_code_well_formed:" in str(info.value)
     assert "'6201Z'" in str(info.value) and "quarantined:" in str(info.value)
-    assert not (tmp_path / "bad" / "landing" / "sirene").exists()
-    assert list((tmp_path / "bad" / "quarantine" / "sirene").glob("*/search_972+971-973-974-976.jsonl"))
+    assert not (sources.tmp_path / "bad" / "landing" / "sirene").exists()
+    assert list((sources.tmp_path / "bad" / "quarantine" / "sirene").glob("*/search_972+971-973-974-976.jsonl"))
 
 
-def test_an_establishment_outside_the_scope_is_blocked_one_of_a_peer_is_not(tmp_path: Path) -> None:
+def test_an_establishment_outside_the_scope_is_blocked_one_of_a_peer_is_not(sources: SourceHarness) -> None:
     def page(commune: str) -> bytes:
         establishment = {"siret": "30019965000015", "activite_principale": "62.01Z", "commune": commune,
                          "est_siege": True, "etat_administratif": "A", "date_creation": "1998-09-23",
@@ -190,21 +152,19 @@ def test_an_establishment_outside_the_scope_is_blocked_one_of_a_peer_is_not(tmp_
                                         "matching_etablissements": [establishment]}],
                            "total_results": 1, "page": 1, "per_page": 25, "total_pages": 1}).encode("utf-8")
 
-    territory = Territory("departement", "972")
     # a Guadeloupe establishment in the Martinique answer: 971 is a peer, so it is inside the scope
-    with ReplayServer(SNAPSHOT, faults={SEARCH: [Fault(200, body=page("97101"))]}) as server:
-        result, _ = _fetch(_settings(tmp_path / "peer", server, territory, comparison=("971",)))
+    with sources.serve(faults={SEARCH: [Fault(200, body=page("97101"))]}) as server:
+        result = sources.fetch(sources.settings(server, "972", comparison=("971",), data_dir="peer"), SireneSource())
     assert result.status == "landed"
-    with ReplayServer(SNAPSHOT, faults={SEARCH: [Fault(200, body=page("75056"))]}) as server, \
+    with sources.serve(faults={SEARCH: [Fault(200, body=page("75056"))]}) as server, \
             pytest.raises(SourceError) as info:
-        _fetch(_settings(tmp_path / "paris", server, territory, comparison=("971",)))
+        sources.fetch(sources.settings(server, "972", comparison=("971",), data_dir="paris"), SireneSource())
     assert "landing suite sirene_landing failed (establishment_in_territory:" in str(info.value)
     assert "'75'" in str(info.value)
 
 
-def test_emulator_answers_an_empty_result_for_a_departement_without_companies(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server, HttpClient(_settings(tmp_path, server, Territory("departement", "973"))) \
-            as http:
+def test_emulator_answers_an_empty_result_for_a_departement_without_companies(sources: SourceHarness) -> None:
+    with sources.serve() as server, HttpClient(sources.settings(server, "973")) as http:
         document = http.get_json("https://recherche-entreprises.api.gouv.fr/search",
                                  params=search_params({"departement": "973"}, 1))
         guadeloupe = http.get_json("https://recherche-entreprises.api.gouv.fr/search",

@@ -5,53 +5,26 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import duckdb
 import pytest
 from openpyxl import Workbook, load_workbook
+from oref_testing import SNAPSHOT, SourceHarness
 
-from oref.config import DEFAULT_COMPARISON, Settings, Territory
+from oref.config import Settings, Territory
 from oref.errors import SourceError
-from oref.http import HttpClient
 from oref.landing import LandingZone
-from oref.quality.checks import CheckResult
-from oref.replay import Fault, ReplayServer
-from oref.sources.base import FetchContext, FetchResult
+from oref.reference import digital_fap2021_codes
+from oref.replay import Fault
 from oref.sources.tabular import normalise_header
 from oref.sources.tensions import DEPARTEMENT_REGION, TensionsSource, find_sheets, read_tensions, scope_codes
 
-REPO = Path(__file__).resolve().parents[2]
-SNAPSHOT = REPO / "data" / "snapshot"
 WORKBOOK = SNAPSHOT / "statistiques.francetravail.org" / "offres" / "Handlers" / "HTFile.ashx"
 SERVED_PATH = "/statistiques.francetravail.org/offres/Handlers/HTFile.ashx"
-DIGITAL = ["M1X80", "M1X81", "M2X90", "M2X91", "M2X92", "M2X93"]
+DIGITAL = list(digital_fap2021_codes())
 HEADER = ["Année", "Code FAP 228", "Libellé FAP 228", "Code département", "Tension",
           "Tension (valeurs imputées - volumétrie insuffisante)", "Tension discrétisée (1 à 5)",
           "Intensité d'embauches", "Lien formation-emploi", "Manque de main-d'œuvre disponible",
           "Non-durabilité de l'emploi", "Conditions de travail contraignantes", "Inadéquation géographique",
           "Non-attractivité salariale", "Croisement ou volumétrie suffisante"]
-
-
-def _settings(tmp_path: Path, server: ReplayServer, territory: Territory,
-              comparison: tuple[str, ...] = DEFAULT_COMPARISON) -> Settings:
-    return Settings(territory=territory, comparison_departements=comparison, data_dir=tmp_path / "data",
-                    source_mode="snapshot", replay_url=server.base_url, snapshot_dir=SNAPSHOT, max_retries=2,
-                    backoff_base=0.01)
-
-
-def _fetch(settings: Settings, sleeps: list[float] | None = None, checks: list[CheckResult] | None = None
-           ) -> FetchResult:
-    with HttpClient(settings, sleep=(sleeps if sleeps is not None else []).append) as http:
-        ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
-        result = TensionsSource().fetch(ctx)
-    if checks is not None:
-        checks.extend(ctx.checks)
-    return result
-
-
-def _load(settings: Settings) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
-    con = duckdb.connect()
-    con.execute("create schema raw")
-    return con, TensionsSource().load(con, settings, LandingZone(settings), "run-1")
 
 
 def test_snapshot_workbook_rows_and_imputed_dom_values() -> None:
@@ -97,18 +70,17 @@ def test_region_of_departement_and_scope_rows() -> None:
         {"11", "01", "02", "03", "04", "06"}, {"75", "971", "972", "973", "974", "976"})
 
 
-def test_fetch_and_load_for_972_and_971_with_their_peers(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
+def test_fetch_and_load_for_972_and_971_with_their_peers(sources: SourceHarness) -> None:
+    with sources.serve() as server:
         for code, peer in (("972", "971"), ("971", "972")):
-            settings = _settings(tmp_path / code, server, Territory("departement", code))
-            checks: list[CheckResult] = []
-            result = _fetch(settings, checks=checks)
+            settings = sources.settings(server, code, data_dir=code, max_retries=2)
+            result = sources.fetch(settings, TensionsSource())
             assert result.status == "landed" and result.rows == 322
             assert result.message == "tensions 2024: 322 FAP x territory rows"
             # the workbook has 971, 972 and 75 only: the other DROM are a warning, not an error
-            coverage = [c for c in checks if c.check_name == "comparison_departements_present"]
+            coverage = [c for c in sources.checks if c.check_name == "comparison_departements_present"]
             assert [(c.severity, c.status, c.observed) for c in coverage] == [("warn", "fail", "973,974,976")]
-            con, counts = _load(settings)
+            counts, con = sources.load(settings, TensionsSource())
             # national rows + the scope's régions and départements (Paris, in the workbook, is not in it)
             assert counts == {"raw.tensions_indicators": 46 * 5}
             by_level = dict(con.execute("select territory_level || ':' || territory_code, count(*) "
@@ -118,38 +90,37 @@ def test_fetch_and_load_for_972_and_971_with_their_peers(tmp_path: Path) -> None
             assert con.execute("select distinct _vintage from raw.tensions_indicators").fetchall() == [("2024",)]
 
 
-def test_without_comparison_only_the_territory_is_loaded(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        settings = _settings(tmp_path, server, Territory("departement", "972"), comparison=())
-        checks: list[CheckResult] = []
-        _fetch(settings, checks=checks)
-    assert [c.status for c in checks if c.check_name == "comparison_departements_present"] == ["pass"]
-    con, counts = _load(settings)
+def test_without_comparison_only_the_territory_is_loaded(sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        settings = sources.settings(server, "972", comparison=())
+        sources.fetch(settings, TensionsSource())
+    assert [c.status for c in sources.checks if c.check_name == "comparison_departements_present"] == ["pass"]
+    counts, con = sources.load(settings, TensionsSource())
     assert counts == {"raw.tensions_indicators": 138}
     assert con.execute("select count(*) from raw.tensions_indicators where territory_code in ('971', '01')"
                        ).fetchone() == (0,)
 
 
-def test_region_territory_and_absent_departement(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        settings = _settings(tmp_path, server, Territory("region", "02"))
-        _fetch(settings)
-        _, counts = _load(settings)
+def test_region_territory_and_absent_departement(sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        settings = sources.settings(server, "reg:02")
+        sources.fetch(settings, TensionsSource())
+        counts, _ = sources.load(settings, TensionsSource())
         assert counts == {"raw.tensions_indicators": 46 * 5}
         with pytest.raises(SourceError) as excinfo:
             # Mayotte's peers (971, 972) are in the workbook, Mayotte is not
-            _load(settings.with_(territory=Territory("departement", "976")))
+            sources.load(settings.with_(territory=Territory("departement", "976")), TensionsSource())
     assert str(excinfo.value) == ("source 'tensions': no departement rows for 976 in the workbook | "
                                   "file: tensions_metiers.xlsx")
 
 
-def test_429_then_success_honours_retry_after(tmp_path: Path) -> None:
-    sleeps: list[float] = []
-    with ReplayServer(SNAPSHOT, faults={SERVED_PATH: [Fault(429, {"Retry-After": "3"})]}) as server:
-        result = _fetch(_settings(tmp_path, server, Territory("departement", "972")), sleeps)
+def test_429_then_success_honours_retry_after(sources: SourceHarness) -> None:
+    with sources.serve(faults={SERVED_PATH: [Fault(429, {"Retry-After": "3"})]}) as server:
+        result = sources.fetch(sources.settings(server, "972", max_retries=2), TensionsSource())
         assert server.requests.count(SERVED_PATH) == 2
     assert result.status == "landed" and result.rows == 322
-    assert sleeps == [3.0]
+    # the Retry-After seconds first; then, at most, the pause of the host's rate limit (1 request/s)
+    assert sources.sleeps[0] == 3.0 and all(pause <= 1.0 for pause in sources.sleeps[1:])
 
 
 def _workbook(path: Path, header: list[str]) -> Path:
@@ -183,15 +154,12 @@ def test_missing_and_new_columns_fail_naming_them(tmp_path: Path) -> None:
                                   "file: new.xlsx [National]")
 
 
-def test_landing_suite_passes_on_the_snapshot_and_blocks_a_duplicate_fap(tmp_path: Path) -> None:
-    with ReplayServer(SNAPSHOT) as server:
-        settings = _settings(tmp_path / "ok", server, Territory("departement", "972"))
-        with HttpClient(settings, sleep=[].append) as http:
-            ctx = FetchContext(settings, http, LandingZone(settings), "run-1")
-            assert TensionsSource().fetch(ctx).status == "landed"
-    assert len([c for c in ctx.checks if c.engine == "gx" and c.target == "tensions_metiers.xlsx"]) == 15
+def test_landing_suite_passes_on_the_snapshot_and_blocks_a_duplicate_fap(sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        assert sources.fetch(sources.settings(server, "972", data_dir="ok"), TensionsSource()).status == "landed"
+    assert len([c for c in sources.checks if c.engine == "gx" and c.target == "tensions_metiers.xlsx"]) == 15
     # only the warning about the DROM the synthetic workbook lacks
-    assert [(c.check_name, c.severity) for c in ctx.checks if c.status != "pass"] == [
+    assert [(c.check_name, c.severity) for c in sources.checks if c.status != "pass"] == [
         ("comparison_departements_present", "warn")]
 
     # Martinique's M2X91 row relabelled M2X90: every value still passes oref's row checks, but the
@@ -203,10 +171,10 @@ def test_landing_suite_passes_on_the_snapshot_and_blocks_a_duplicate_fap(tmp_pat
     cells[0].value = "M2X90"
     body = io.BytesIO()
     workbook.save(body)
-    with ReplayServer(SNAPSHOT, faults={SERVED_PATH: [Fault(200, body=body.getvalue())]}) as server:
-        settings = _settings(tmp_path / "broken", server, Territory("departement", "972"))
+    with sources.serve(faults={SERVED_PATH: [Fault(200, body=body.getvalue())]}) as server:
+        settings = sources.settings(server, "972", data_dir="broken")
         with pytest.raises(SourceError) as excinfo:
-            _fetch(settings)
+            sources.fetch(settings, TensionsSource())
     message = str(excinfo.value)
     assert "landing suite tensions_landing failed (fap_unique_per_territory:" in message
     assert "'code_fap_228': 'M2X90'" in message and "'territory_code': '972'" in message

@@ -2,6 +2,10 @@
 
 GX's SQL engine fails on DuckDB (great_expectations#10738, #11579), so frames are validated in
 pandas: landed files before loading, marts read back from the build file.
+
+A suite never copies a perimeter: a kwarg written ``{"$reference": "naf_codes", "perimeter":
+"ict_services"}`` is replaced, when the suite is loaded, by that function of ``oref.reference``
+(the seeds), as a list.
 """
 
 from __future__ import annotations
@@ -20,8 +24,28 @@ if TYPE_CHECKING:
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
+# the oref.reference functions a suite may name (they read the dbt seeds)
+REFERENCES = ("naf_codes", "digital_fap2021_codes", "digital_rome_codes", "offers_query_rome_codes")
+
+
+def _resolve(value: Any) -> Any:
+    if isinstance(value, dict) and "$reference" in value:
+        from oref import reference
+
+        arguments = {k: v for k, v in value.items() if k != "$reference"}
+        if value["$reference"] not in REFERENCES:
+            raise ValueError(f"unknown $reference {value['$reference']!r}; known: {', '.join(REFERENCES)}")
+        return list(getattr(reference, value["$reference"])(**arguments))
+    if isinstance(value, dict):
+        return {k: _resolve(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v) for v in value]
+    return value
+
+
 def load_suite(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    """The suite as JSON, its ``$reference`` values replaced by the seeds' codes."""
+    data: dict[str, Any] = _resolve(json.loads(path.read_text("utf-8")))
     return data
 
 
