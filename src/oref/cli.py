@@ -283,12 +283,13 @@ def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
     from oref.landing import LandingZone
     from oref.sources import get_source
 
+    # every fetch records its step, whether `oref run` or an Airflow task ran it
     last_status: dict[str, tuple[str, str, str]] = {}
-    summaries = sorted(settings.runs_dir.glob("*/summary.json"), key=lambda p: p.stat().st_mtime)
-    for path in summaries:  # oldest first: later runs overwrite
-        summary = json.loads(path.read_text("utf-8"))
-        for fetch in summary.get("fetches", []):
-            last_status[fetch["source"]] = (fetch["status"], fetch.get("message", ""), summary.get("source_mode", ""))
+    steps = sorted(settings.runs_dir.glob("*/steps/fetch_*.json"), key=lambda p: p.stat().st_mtime)
+    for path in steps:  # oldest first: later runs overwrite
+        step = json.loads(path.read_text("utf-8"))
+        fetch = step["result"]
+        last_status[fetch["source"]] = (fetch["status"], fetch.get("message", ""), step.get("source_mode", ""))
     landing = LandingZone(settings)
     rows_out = []
     for name in SOURCE_NAMES:

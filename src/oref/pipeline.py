@@ -125,13 +125,15 @@ def fetch_source(settings: Settings, name: str, run_id: str) -> FetchResult:
             ctx.checks.append(CheckResult(name, "fetch_and_land", "oref", "error", "fail", str(exc), target=target))
             save_checks(settings.runs_dir, run_id, name, ctx.checks)
             failed = FetchResult(name, "failed", message=str(exc), checks_failed=1)
-            record_step(settings, run_id, f"fetch_{name}", "failed", started, result=asdict(failed))
+            record_step(settings, run_id, f"fetch_{name}", "failed", started, result=asdict(failed),
+                        source_mode=settings.source_mode)
             raise
         ctx.checks.append(CheckResult(name, "fetch_and_land", "oref", "error", "pass", result.message))
         save_checks(settings.runs_dir, run_id, name, ctx.checks)
     result.checks_passed = sum(c.status == "pass" for c in ctx.checks)
     result.checks_failed = sum(c.status == "fail" for c in ctx.checks)
-    record_step(settings, run_id, f"fetch_{name}", result.status, started, result=asdict(result))
+    record_step(settings, run_id, f"fetch_{name}", result.status, started, result=asdict(result),
+                source_mode=settings.source_mode)
     return result
 
 
