@@ -693,7 +693,7 @@ def qualite() -> Dashboard:
         viz.bar("run_id", ["reussis", "avertissements", "echecs"], [], number_format=COUNT, horizontal=False,
                 stacked=True, sort_by="run_id", ascending=True, row_limit=200),
         description="Contrôles réussis, avertissements et échecs bloquants de chaque exécution.",
-        width=5, height=56,
+        width=12, height=50,
     )
     freshness = Chart(
         "quality_freshness", "Fraîcheur et millésime des sources (dernière exécution)", ds.FRESHNESS, "table",
@@ -702,7 +702,7 @@ def qualite() -> Dashboard:
                       formats={"age_days": COUNT, "rows": COUNT}),
         description="Pour chaque source, les fichiers utilisés par la dernière exécution : millésime des "
         "données, date de téléchargement, âge en jours, lignes et début de l'empreinte SHA-256.",
-        width=7, height=56,
+        width=12, height=70,
     )
     filters = [
         NativeFilter("quality_run", "Exécution", "filter_select", [failures], dataset=ds.CHECKS, column="run_id",
@@ -714,7 +714,7 @@ def qualite() -> Dashboard:
         "qualite-donnees", "Qualité des données",
         "Pour les gestionnaires de données : exécutions, contrôles en échec, fraîcheur et millésime des sources.",
         [Row([last_run]), Row([Markdown("quality_intro", QUALITY_INTRO, height=14)]), Row([runs]), Row([failures]),
-         Row([checks_by_run, freshness])],
+         Row([freshness]), Row([checks_by_run])],
         filters,
     )
 
