@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from oref_testing import REPO, OrefRun
 
 from oref import dbt, indicator_docs
@@ -22,6 +23,7 @@ from oref.config import Settings
 pytestmark = pytest.mark.slow
 
 TOY = "bmo_toy_all_projects"
+TOTAL = "bmo_recruitment_projects_total"  # the toy computes it again, under its own code
 TOY_ROW = (f"{TOY},Projets de recrutement (jouet),Indicateur jouet des tests.,somme(met),projets,neutre,"
            "France Travail,bmo,département ; année,4,,,ind_bmo\n")
 TOY_ROWS = """    union all
@@ -51,7 +53,7 @@ def test_a_toy_indicator_needs_only_the_files_the_recipe_lists(published_run: Or
     catalogue = project / "dbt_project" / "seeds" / "indicator_catalogue.csv"
     catalogue.write_text(catalogue.read_text("utf-8") + TOY_ROW, "utf-8")
     results = _build(settings, warehouse, "indicator_catalogue assert_indicator_catalogue_matches_the_indicator_models")
-    failed = {r["unique_id"].split(".")[-1]: r["status"] for r in results if r["status"] not in ("success", "pass")}
+    failed = {r["unique_id"].split(".")[-1]: r["status"] for r in results if r["status"] in ("fail", "error")}
     assert failed == {"assert_indicator_catalogue_matches_the_indicator_models": "fail"}  # no model computes it yet
 
     # 2. its rows, in its family's model
@@ -60,14 +62,22 @@ def test_a_toy_indicator_needs_only_the_files_the_recipe_lists(published_run: Or
     assert text.count("\n)\n\nselect * from recruitment_indicators") == 1
     model.write_text(text.replace("\n)\n\nselect * from recruitment_indicators",
                                   "\n" + TOY_ROWS + "\n\nselect * from recruitment_indicators"), "utf-8")
+    # 3. its expected rows in the family's unit tests: the toy is the all-métiers total again
+    tests = model.with_suffix(".yml")
+    document = yaml.safe_load(tests.read_text("utf-8"))
+    for unit_test in document["unit_tests"]:
+        rows = unit_test["expect"]["rows"]
+        rows += [{**row, "indicator_code": TOY} for row in rows if row["indicator_code"] == TOTAL]
+    tests.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
     results = _build(settings, warehouse, "indicator_catalogue+ ind_bmo+")
     assert [r["unique_id"] for r in results if r["status"] not in ("success", "pass")] == []
+    assert any(r["unique_id"].endswith("assert_indicator_catalogue_matches_the_indicator_models") for r in results)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         toy = con.execute("select territory_level, territory_code, value from marts.mart_indicators "
                           "where indicator_code = ? order by all", [TOY]).fetchall()
         total = con.execute("select territory_level, territory_code, value from marts.mart_indicators "
-                            "where indicator_code = 'bmo_recruitment_projects_total' order by all").fetchall()
+                            "where indicator_code = ? order by all", [TOTAL]).fetchall()
         scorecard = con.execute("select latest_value from marts.mart_preconisation_scorecard where indicator_code = ? "
                                 "and territory_level = 'departement' and territory_code = '972'", [TOY]).fetchone()
     finally:
