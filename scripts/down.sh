@@ -11,12 +11,18 @@ if alive "$up_pid"; then
   kill -TERM "$up_pid"  # its trap stops Airflow and Superset, then it exits
   for _ in $(seq 1 40); do alive "$up_pid" || break; sleep 1; done
 fi
-# A Superset left by an up.sh that was killed outright: stop its gunicorn master directly.
+# Left by an up.sh that was killed outright: gunicorn's master, and Airflow's process group.
 superset_pid="$(read_pid "$run_dir/superset.pid")"
 if alive "$superset_pid"; then
   kill -TERM "$superset_pid"
   for _ in $(seq 1 20); do alive "$superset_pid" || break; sleep 1; done
-  alive "$superset_pid" && kill -KILL "$superset_pid"
+  alive "$superset_pid" && kill -KILL -- "-$superset_pid" 2>/dev/null
 fi
-rm -f "$run_dir/up.pid"
+airflow_pid="$(read_pid "$run_dir/airflow.pid")"
+if alive "$airflow_pid"; then
+  kill -INT "$airflow_pid"
+  for _ in $(seq 1 20); do alive "$airflow_pid" || break; sleep 1; done
+  kill -TERM -- "-$airflow_pid" 2>/dev/null; sleep 2; kill -KILL -- "-$airflow_pid" 2>/dev/null
+fi
+rm -f "$run_dir/up.pid" "$run_dir/airflow.pid"
 echo "stopped"

@@ -22,19 +22,37 @@ fi
 
 airflow_pid=""
 superset_pid=""
+# Airflow and Superset each lead their own process group (setsid below), so that everything
+# they start can be stopped at once: `airflow standalone` forks a scheduler, an API server,
+# a triggerer and workers that outlive it when it is killed, and does not always stop them on
+# SIGINT within seconds. Ctrl-C reaches this script only; this trap stops both, or make down
+# sends it SIGTERM.
+stop_group() {  # <leader pid> <first signal>: ask the leader, then the whole group, then force
+  local pid="$1" sig="$2"
+  [ -n "$pid" ] || return 0
+  kill "-$sig" "$pid" 2>/dev/null || true
+  for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  sleep 2
+  kill -KILL -- "-$pid" 2>/dev/null || true
+}
 stop() {
   trap - EXIT INT TERM
-  # standalone stops its scheduler, API server and workers only on SIGINT; gunicorn's master
-  # stops its workers on SIGTERM (they get --graceful-timeout to finish their requests)
-  [ -n "$airflow_pid" ] && kill -INT "$airflow_pid" 2>/dev/null || true
-  [ -n "$superset_pid" ] && kill -TERM "$superset_pid" 2>/dev/null || true
-  for pid in $superset_pid $airflow_pid; do
-    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  rm -f "$run_dir/up.pid"
+  echo "stopping Airflow and Superset ..."
+  local started=$SECONDS
+  # gunicorn's master stops its workers on SIGTERM (--graceful-timeout for running requests);
+  # standalone stops its parts on SIGINT
+  stop_group "$superset_pid" TERM &
+  stop_group "$airflow_pid" INT &
+  wait
+  rm -f "$run_dir/up.pid" "$run_dir/airflow.pid"
+  echo "stopped in $((SECONDS - started)) s"
 }
-trap stop EXIT INT TERM
+# A signal that arrives during a foreground command (the import, airflow db migrate) is handled
+# once that command ends: stop, then exit rather than go on starting things.
+trap stop EXIT
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
 echo $$ > "$run_dir/up.pid"
 
 # `airflow standalone` starts its parts as a bare `airflow`: the venv must be on PATH
@@ -48,12 +66,13 @@ echo "Airflow: http://127.0.0.1:8080 (standalone; its generated admin password i
 .venv/bin/airflow db migrate > "$OREF_DATA_DIR/logs/airflow-migrate.log" 2>&1
 # the build and publish tasks wait on this one-slot pool forever if it does not exist
 .venv/bin/airflow pools set oref_duckdb_writer 1 "oref: DuckDB has one writer" > /dev/null
-.venv/bin/airflow standalone > "$OREF_DATA_DIR/logs/airflow.log" 2>&1 &
+setsid .venv/bin/airflow standalone > "$OREF_DATA_DIR/logs/airflow.log" 2>&1 &
 airflow_pid=$!
+echo "$airflow_pid" > "$run_dir/airflow.pid"
 
 echo "Superset: http://127.0.0.1:8088/ (user in SUPERSET_ADMIN_USER or 'admin'; password in \$SUPERSET_ADMIN_PASSWORD or $OREF_DATA_DIR/secrets/superset_admin_password)"
 # `oref superset-serve` execs gunicorn, so $! is gunicorn's master
-.venv/bin/oref superset-serve --host 127.0.0.1 --port 8088 --pidfile "$run_dir/superset.pid" \
+setsid .venv/bin/oref superset-serve --host 127.0.0.1 --port 8088 --pidfile "$run_dir/superset.pid" \
   > "$OREF_DATA_DIR/logs/superset.log" 2>&1 &
 superset_pid=$!
 echo "logs in $OREF_DATA_DIR/logs; Ctrl-C (or make down) stops both"
