@@ -95,6 +95,32 @@ def test_roles_grant_the_datasets_of_their_databases(
     ]
 
 
+def _dashboards(session: requests.Session, server: SupersetServer) -> set[str]:
+    response = session.get(f"{server.base_url}/api/v1/dashboard/", params={"q": "(page_size:100)"},
+                           timeout=HTTP_TIMEOUT)
+    assert response.status_code == 200, response.text
+    return {d["slug"] or str(d["id"]) for d in response.json()["result"]}
+
+
+def test_each_role_sees_its_dashboards(
+    superset_server: SupersetServer, superset_users: dict[str, SupersetUser], admin_api: requests.Session
+) -> None:
+    """Superset shows a dashboard to whoever may read one of its datasets: Lecteur and Analyste
+    see every dashboard but those on the quality record, Steward sees them all."""
+    every = _dashboards(admin_api, superset_server)
+    on_quality = set()
+    for dashboard in admin_api.get(f"{superset_server.base_url}/api/v1/dashboard/",
+                                   params={"q": "(page_size:100)"}, timeout=HTTP_TIMEOUT).json()["result"]:
+        datasets = admin_api.get(f"{superset_server.base_url}/api/v1/dashboard/{dashboard['id']}/datasets",
+                                 timeout=HTTP_TIMEOUT).json()["result"]
+        if any(d["database"]["name"] == "oref_qualite" for d in datasets):
+            on_quality.add(dashboard["slug"] or str(dashboard["id"]))
+    assert every - on_quality, every
+    for role in ("lecteur", "analyste"):
+        assert _dashboards(api_session(superset_server, superset_users[role]), superset_server) == every - on_quality
+    assert _dashboards(api_session(superset_server, superset_users["steward"]), superset_server) == every
+
+
 def test_public_role_is_empty_and_anonymous_users_are_refused(
     superset_server: SupersetServer, admin_api: requests.Session
 ) -> None:
