@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -137,21 +138,28 @@ class SourceHarness:
 
 
 # --- test warehouses built from the dbt model contracts -------------------------------------------
-def model_contract(model: str) -> list[tuple[str, str, bool]]:
-    """(column, data type, not null) of a dbt model, read from its yml (its enforced contract)."""
+@cache
+def _contracts() -> dict[str, tuple[Path, list[dict[str, Any]]]]:
+    """Every model of the dbt project -> (its yml, its declared columns), read once per session."""
     import yaml
 
+    found: dict[str, tuple[Path, list[dict[str, Any]]]] = {}
     for path in sorted((REPO / "dbt_project" / "models").rglob("*.yml")):
-        document = yaml.safe_load(path.read_text("utf-8")) or {}
-        for node in document.get("models") or []:
-            if node.get("name") == model:
-                columns = [(c["name"], c["data_type"], any(k.get("type") == "not_null"
-                                                           for k in c.get("constraints") or []))
-                           for c in node.get("columns") or []]
-                if not columns or not all(t for _, t, _ in columns):
-                    raise AssertionError(f"{model} has no complete contract (data_type of every column) in {path}")
-                return columns
-    raise AssertionError(f"no yml declares the model {model}")
+        for node in (yaml.safe_load(path.read_text("utf-8")) or {}).get("models") or []:
+            found[node["name"]] = (path, list(node.get("columns") or []))
+    return found
+
+
+def model_contract(model: str) -> list[tuple[str, str, bool]]:
+    """(column, data type, not null) of a dbt model, read from its yml (its enforced contract)."""
+    if model not in _contracts():
+        raise AssertionError(f"no yml declares the model {model}")
+    path, declared = _contracts()[model]
+    columns = [(c["name"], c.get("data_type"), any(k.get("type") == "not_null" for k in c.get("constraints") or []))
+               for c in declared]
+    if not columns or not all(t for _, t, _ in columns):
+        raise AssertionError(f"{model} has no complete contract (data_type of every column) in {path}")
+    return [(name, str(dtype), required) for name, dtype, required in columns]
 
 
 def contract_warehouse(path: Path, tables: dict[str, list[dict[str, object]]], *, run_id: str,
