@@ -23,8 +23,10 @@ Loaded by ``superset_config.py`` (its folder is put on ``sys.path``):
     ``interrupt()`` on the connection when the timeout passes or when "stop query" was asked.
     Superset's own SQL Lab timeout is a ``SIGALRM``: it cannot fire in gunicorn's worker
     threads, and a Python signal never interrupts DuckDB's C++ execution anyway.
-  * "stop query" writes a cancel flag file that the running query's watchdog polls, so it works
-    when the stop request reaches another gunicorn worker process than the query.
+  * "stop query" writes a cancel flag file (``$SUPERSET_HOME/sqllab-cancel/<token>``) that the
+    running query's watchdog polls, so it works when the stop request reaches another gunicorn
+    worker process than the query (workers on one host share the home; servers on several hosts
+    would need it on a shared disk).
   * SQL Lab lists a file's schemas by their plain names (``marts``, not ``oref.marts``), so
     that schema permissions match them.
   * a ``LIMIT`` written by the user is kept when it is not above SQL Lab's row limit (Superset
@@ -650,8 +652,11 @@ def install(app: Any) -> None:
     # Flags of queries that ended before their watchdog could remove them (a killed worker).
     cutoff = time.time() - 24 * 3600
     for stale in _cancel_dir.iterdir():
-        if stale.stat().st_mtime < cutoff:
-            stale.unlink(missing_ok=True)
+        try:
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink(missing_ok=True)
+        except FileNotFoundError:  # another worker, starting at the same time, removed it
+            continue
     Path(_limits.temp_directory or app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
     _patch_engine_spec()
     _patch_sql_lab()
