@@ -1,5 +1,7 @@
 """Pages oref adds to Superset (registered through ``BLUEPRINTS`` in superset_config.py).
 
+- ``/oref/indicateurs``: the indicator catalogue (``marts.dim_indicator`` of the served marts), one
+  anchor per indicator code, for any logged-in user: the scorecard links each indicator there.
 - ``/oref/rapports/<run_id>``: the HTML quality report of a pipeline run,
   ``$OREF_DATA_DIR/reports/quality-<run_id>.html``, for the Steward and Admin roles only, so the
   "Qualité des données" dashboard can link to it. Anonymous users are sent to the login page;
@@ -90,6 +92,76 @@ def quality_report(run_id: str) -> Any:
     response = send_file(path, mimetype="text/html", max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+CATALOGUE_SQL = """
+select d.indicator_code, d.indicator_label, d.preconisation_code, d.preconisation_title, d.definition,
+       d.formula, d.unit, d.direction, d.source_label, d.grain, d.target_value, d.target_label,
+       s.source_vintage, s.latest_period_label
+from marts.dim_indicator as d
+left join marts.dash_scorecard as s
+    on s.indicator_code = d.indicator_code and s.is_configured_territory
+order by d.preconisation_code, d.indicator_label
+"""
+DIRECTIONS = {"hausse_favorable": "une hausse est favorable", "baisse_favorable": "une baisse est favorable",
+              "neutre": "indicateur de contexte, sans sens favorable"}
+
+
+@blueprint.route("/indicateurs")
+def indicator_catalogue() -> Any:
+    """The catalogue of the indicators, in French, read from the served marts."""
+    from html import escape
+
+    from flask_login import current_user
+    from superset.extensions import appbuilder
+    from superset.models.core import Database
+
+    from superset import db
+
+    if not current_user.is_authenticated:
+        return redirect(appbuilder.get_url_for_login_with(request.full_path))
+    database = db.session.query(Database).filter_by(database_name="oref").one_or_none()
+    try:
+        if database is None:
+            raise LookupError("no database oref")
+        frame = database.get_df(CATALOGUE_SQL, schema="marts")
+    except Exception:  # an older warehouse without dim_indicator, or none published yet
+        return _page(503, "Catalogue indisponible",
+                     "Le catalogue des indicateurs n'est pas encore publié : lancez une exécution du pipeline.")
+    def text(value: Any) -> str:
+        return "—" if value is None or value != value else escape(str(value))  # NaN != NaN
+
+    sections: list[str] = []
+    current = None
+    for row in frame.to_dict("records"):
+        if row["preconisation_code"] != current:
+            current = row["preconisation_code"]
+            sections.append(f"<h2>{text(current)}. {text(row['preconisation_title'])}</h2>")
+        target = "—" if row["target_value"] is None or row["target_value"] != row["target_value"] else (
+            f"{text(row['target_label'])}")
+        sections.append(
+            f'<section id="{text(row["indicator_code"])}"><h3>{text(row["indicator_label"])}</h3><dl>'
+            f"<dt>Définition</dt><dd>{text(row['definition'])}</dd>"
+            f"<dt>Formule</dt><dd>{text(row['formula'])}</dd>"
+            f"<dt>Unité</dt><dd>{text(row['unit'])} ; {escape(DIRECTIONS.get(row['direction'], row['direction']))}</dd>"
+            f"<dt>Source</dt><dd>{text(row['source_label'])} — millésime {text(row['source_vintage'])}"
+            f" (dernière période publiée : {text(row['latest_period_label'])})</dd>"
+            f"<dt>Grain</dt><dd>{text(row['grain'])}</dd>"
+            f"<dt>Cible</dt><dd>{target}</dd>"
+            f"<dt>Code</dt><dd><code>{text(row['indicator_code'])}</code></dd></dl></section>"
+        )
+    body = "".join(sections)
+    html = f"""<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Catalogue des indicateurs – oref</title>
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<style>body{{font-family:system-ui,sans-serif;color:#1f2d3d;max-width:56rem;margin:2rem auto;padding:0 1rem;
+line-height:1.5}}h1{{color:#1985a0}}h2{{margin-top:2.5rem;border-bottom:1px solid #ddd}}
+section{{padding:.5rem 1rem;margin:1rem 0;border-left:4px solid #e0e0e0}}section:target{{border-color:#1985a0;
+background:#eef7fa}}dt{{font-weight:600;margin-top:.4rem}}dd{{margin:0 0 0 1rem}}a{{color:#1985a0}}</style></head>
+<body><p><a href="/superset/dashboard/pilotage-preconisations/">← Pilotage des préconisations</a></p>
+<h1>Catalogue des indicateurs</h1><p>Définition, formule, source et millésime de chaque indicateur publié par
+l'entrepôt oref, par préconisation.</p>{body}</body></html>"""
+    return Response(html, status=200, mimetype="text/html")
 
 
 def _page(status: int, title: str, text: str) -> Response:

@@ -28,6 +28,7 @@ from superset_testing import (
 
 from oref.dashboards import catalog
 from oref.dashboards.model import Dashboard
+from oref.reference import read_seed
 
 pytestmark = pytest.mark.slow
 
@@ -114,12 +115,39 @@ def test_a_reader_sees_every_analytic_dashboard_drawn(
     # the scorecard starts on the configured territory: préconisation 1 lists its 6 indicators once
     scorecard = drawn["pilotage-preconisations"]["Préconisation 1 : indicateurs"]
     assert scorecard.count("Effectifs salariés du numérique") == 1, scorecard
+    # each indicator's definition is one click away: its name links to the catalogue page, and
+    # hovering it shows the definition, formula, source and vintage
+    page.goto(f"{superset_server.base_url}/superset/dashboard/pilotage-preconisations/")
+    _wait_for_charts(page, DASHBOARDS["pilotage-preconisations"])
+    link = page.locator('a[href="/oref/indicateurs#bmo_digital_recruitment_projects"]')
+    assert link.count() == 1
+    assert "Formule" in (link.get_attribute("title") or "") and "millésime 2025" in (link.get_attribute("title") or "")
+    with page.context.expect_page() as opened:
+        link.click()
+    catalogue = opened.value
+    catalogue.wait_for_load_state()
+    assert catalogue.url.endswith("/oref/indicateurs#bmo_digital_recruitment_projects")
+    assert "Somme des projets de recrutement" in catalogue.locator("#bmo_digital_recruitment_projects").inner_text()
+    catalogue.close()
     # French numbers: a no-break space between thousands, a comma and a spaced percent sign
     filiere = drawn["filiere-numerique"]
     assert "1\u00a0893" in filiere["Effectifs salariés du numérique"], filiere["Effectifs salariés du numérique"]
     assert "76,5\u00a0%" in filiere["Concentration dans la zone Centre"]
     assert outside == [], f"the browser reached outside Superset: {outside[:5]}"
     page.context.close()
+
+
+def test_the_catalogue_page_is_served_to_readers_only(
+    superset_server: SupersetServer, superset_users: dict[str, SupersetUser]
+) -> None:
+    reader = api_session(superset_server, superset_users["lecteur"])
+    page = reader.get(f"{superset_server.base_url}/oref/indicateurs", timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert page.text.count("<section id=") == len(read_seed("indicator_catalogue"))
+    assert 'id="arcep_ftth_coverage"' in page.text and "Locaux raccordables" in page.text
+    anonymous = requests.get(f"{superset_server.base_url}/oref/indicateurs", timeout=HTTP_TIMEOUT,
+                             allow_redirects=False)
+    assert anonymous.status_code == 302 and "/login/" in anonymous.headers["Location"]
 
 
 def test_a_reader_cannot_open_the_quality_dashboard(
