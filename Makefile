@@ -10,7 +10,8 @@ export OREF_DATA_DIR ?= $(CURDIR)/data
 # never let uv pick a different interpreter than the locked one
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install run test check test-services lint up down fetch status clean docs snapshot
+.PHONY: help install run test check test-services lint up down fetch status clean docs snapshot \
+        dashboards dashboards-record bench bench-superset
 
 help:
 	@echo "make run            fetch the bundled snapshot over HTTP (loopback), build, test, publish, import dashboards"
@@ -23,6 +24,9 @@ help:
 	@echo "make status         what is published and what has landed"
 	@echo "make docs           regenerate docs/indicators.md from the indicator catalogue seeds"
 	@echo "make snapshot REAL_DIR=...  regenerate data/snapshot from the real inputs (byte-reproducible)"
+	@echo "make dashboards     write superset/assets from the dashboards' code (src/oref/dashboards)"
+	@echo "make dashboards-record  record changed charts' queries from a running Superset (make up)"
+	@echo "make bench          the benchmarks (bench-superset: chart-data latency), into docs/benchmarks.md"
 
 $(UV):
 	python3 -m pip install --quiet --user uv
@@ -43,7 +47,7 @@ run: install
 	@echo ""
 	@echo "warehouse:  $(OREF_DATA_DIR)/warehouse/oref.duckdb"
 	@echo "reports:    $(OREF_DATA_DIR)/reports/"
-	@echo "dashboards: make up, then http://127.0.0.1:8088/superset/dashboard/besoins-recrutement-numerique/"
+	@echo "dashboards: make up, then http://127.0.0.1:8088/superset/dashboard/pilotage-preconisations/"
 
 fetch: install
 	OREF_SOURCE_MODE=$(if $(LIVE),live,snapshot) $(OREF) fetch
@@ -59,6 +63,23 @@ docs: .venv/.installed
 snapshot: .venv/.installed
 	@test -n "$(REAL_DIR)" || { echo "usage: make snapshot REAL_DIR=<folder of the real inputs>"; exit 2; }
 	cd scripts && $(CURDIR)/$(PY) -m snapshot --real-dir "$(abspath $(REAL_DIR))" --out "$(CURDIR)/data/snapshot"
+
+# Dashboards as code: src/oref/dashboards -> superset/assets (YAML). A chart whose form data changed
+# needs its query recorded again from Superset's front end: `make up` in one terminal, then
+# `make dashboards-record` (SUPERSET_URL, SUPERSET_ADMIN_USER and the admin password file).
+dashboards: .venv/.installed
+	$(PY) -m oref.dashboards generate
+
+SUPERSET_URL ?= http://127.0.0.1:8088
+dashboards-record: .venv/.installed
+	$(PY) -m oref.dashboards record --missing --url $(SUPERSET_URL) --user $${SUPERSET_ADMIN_USER:-admin} \
+	  --password-file $(OREF_DATA_DIR)/secrets/superset_admin_password
+
+# Benchmarks measure, tests assert: nothing here is timed in `make test`.
+bench: bench-superset
+
+bench-superset: install
+	$(PY) -m oref.dashboards.bench
 
 lint: .venv/.installed
 	.venv/bin/ruff check src dags tests scripts superset
