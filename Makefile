@@ -41,8 +41,10 @@ superset/.venv/.installed: superset/pyproject.toml superset/uv.lock | $(UV)
 
 install: .venv/.installed superset/.venv/.installed
 
+# `oref run` re-imports the dashboards of an existing Superset home after publishing; here the
+# import right after it creates the home on a first run, so the run itself skips it.
 run: install
-	OREF_SOURCE_MODE=$(if $(LIVE),live,snapshot) $(OREF) run
+	OREF_SUPERSET_REFRESH=0 OREF_SOURCE_MODE=$(if $(LIVE),live,snapshot) $(OREF) run
 	$(OREF) superset-import
 	@echo ""
 	@echo "warehouse:  $(OREF_DATA_DIR)/warehouse/oref.duckdb"

@@ -148,53 +148,24 @@ def cmd_rollback(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def local_secret(settings: Settings, name: str, env: dict[str, str]) -> str:
-    """A secret from the environment, else one generated once under ``<data>/secrets`` (mode 600).
-
-    For a laptop's ``make run``/``make up`` only: deployments pass secrets in the environment.
-    """
-    if env.get(name):
-        return env[name]
-    import secrets
-
-    directory = settings.data_dir / "secrets"
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = directory / name.lower()
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48 if "KEY" in name else 18) + "\n", "utf-8")
-    return path.read_text("utf-8").strip()
-
-
 def cmd_superset_import(settings: Settings, args: argparse.Namespace) -> int:
     import os
 
-    from oref.superset_assets import bootstrap
+    from oref.superset_assets import import_dashboards
 
-    if not (settings.serving_path.exists() or settings.warehouse_path.exists()):
-        _say(f"no published warehouse at {settings.warehouse_path}: run `oref run` first")
-        return 1
-    env = _superset_env(settings)
-    env["SUPERSET_ADMIN_USER"] = env.get("SUPERSET_ADMIN_USER") or "admin"
-    env["SUPERSET_ADMIN_PASSWORD"] = local_secret(settings, "SUPERSET_ADMIN_PASSWORD", env)
-    _say("[superset] migrating metadata, importing the dashboards ...")
-    files = bootstrap(settings.serving_path, settings.quality_path, settings.data_dir / "superset", env,
-                      warehouse=settings.warehouse_path)
-    _say(f"[superset] databases: oref -> {files.warehouse}, oref_qualite -> {files.quality}")
+    import_dashboards(settings, _say)
+    user = os.environ.get("SUPERSET_ADMIN_USER") or "admin"
     where = ("$SUPERSET_ADMIN_PASSWORD" if os.environ.get("SUPERSET_ADMIN_PASSWORD")
              else str(settings.data_dir / "secrets" / "superset_admin_password"))
-    _say(f"[superset] dashboards imported; user {env['SUPERSET_ADMIN_USER']!r}, password in {where}")
+    _say(f"[superset] dashboards imported; user {user!r}, password in {where}")
     return 0
 
 
 def _superset_env(settings: Settings) -> dict[str, str]:
     """The environment of the Superset commands: the caller's, the data dir and the secret key."""
-    import os
+    from oref.superset_assets import data_dir_environment
 
-    env = dict(os.environ)
-    env.setdefault("OREF_DATA_DIR", str(settings.data_dir))
-    env["SUPERSET_SECRET_KEY"] = local_secret(settings, "SUPERSET_SECRET_KEY", env)
-    return env
+    return data_dir_environment(settings.data_dir)
 
 
 def cmd_superset_user(settings: Settings, args: argparse.Namespace) -> int:

@@ -304,15 +304,36 @@ def publish(settings: Settings, build_path: str | Path, progress: Progress = pri
 
 
 def export(settings: Settings, run_id: str, progress: Progress = print) -> PostPublish:
-    """Write the open-data package and the dbt docs of the published warehouse (built by ``run_id``)."""
+    """Write the open-data package and the dbt docs of the published warehouse (built by ``run_id``),
+    and re-import the dashboards of the data dir's Superset when it has one."""
     started = now()
     try:
         exported = after_publish(settings, run_id, progress)
     except OrefError as exc:
         record_step(settings, run_id, "export", "failed", started, message=str(exc))
         raise
-    record_step(settings, run_id, "export", "exported", started, result=asdict(exported))
+    dashboards = refresh_dashboards(settings, progress)
+    record_step(settings, run_id, "export", "exported", started, result=asdict(exported), dashboards=dashboards)
     return exported
+
+
+def refresh_dashboards(settings: Settings, progress: Progress = print) -> str:
+    """Re-import the dashboards of this data dir's Superset, if it has one (see superset_assets).
+
+    The warehouse is published by now: dashboards already read the new marts. The import renews
+    the datasets' publication stamp, which clears their chart caches; when it fails, the run says
+    so and stays published.
+    """
+    from oref.superset_assets import SupersetBootstrapError, refresh_after_publish
+
+    try:
+        done = refresh_after_publish(settings, progress)
+    except (SupersetBootstrapError, OSError) as exc:
+        done = f"failed: {exc}"
+        progress(f"[superset] dashboards not re-imported ({exc}); run `oref superset-import`")
+    else:
+        progress(f"[superset] {done}")
+    return done
 
 
 # --- finish -------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUPERSET_DIR = REPO_ROOT / "superset"
@@ -45,6 +46,11 @@ GUNICORN_BIN = SUPERSET_VENV / "bin" / "gunicorn"
 
 WAREHOUSE_PLACEHOLDER = "__OREF_WAREHOUSE__"
 QUALITY_PLACEHOLDER = "__OREF_QUALITY__"
+# In every dataset's `extra`: the run that built the served marts. A new publication changes the
+# datasets at the next import, so their `changed_on` moves, and with it every chart-data cache key
+# (Superset keys its data cache on the dataset's `changed_on`): no chart serves last month's
+# figures from a cache after a publication.
+PUBLICATION_PLACEHOLDER = "__OREF_PUBLICATION__"
 BUNDLE_ROOT = "oref_superset_assets"
 # The file Superset opens for `oref_qualite` while no run has written quality.duckdb.
 EMPTY_QUALITY_NAME = "quality-empty.duckdb"
@@ -102,11 +108,12 @@ def render_import_bundle(warehouse: Path, quality: Path, assets_dir: Path = ASSE
         raise FileNotFoundError(f"Not a Superset assets folder (no metadata.yaml): {assets_dir}")
     placeholders = {WAREHOUSE_PLACEHOLDER: warehouse, QUALITY_PLACEHOLDER: quality}
     replacements = {name: (warehouse_uri(path), _absolute(path).as_posix()) for name, path in placeholders.items()}
+    publication = re.sub(r"[^A-Za-z0-9_.-]", "_", publication_of(warehouse)) if warehouse.is_file() else "none"
     buffer = io.BytesIO()
     replaced: set[str] = set()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for path in _asset_files(assets_dir):
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8").replace(PUBLICATION_PLACEHOLDER, publication)
             for name, (uri, path_text) in replacements.items():
                 if name in text:
                     text = text.replace(f"duckdb:///{name}", uri).replace(name, path_text)
@@ -119,6 +126,25 @@ def render_import_bundle(warehouse: Path, quality: Path, assets_dir: Path = ASSE
     if missing:
         raise ValueError(f"No {', '.join(missing)} placeholder found under {assets_dir}")
     return buffer.getvalue()
+
+
+def publication_of(served: Path) -> str:
+    """What identifies the publication of the served marts: the run that built them.
+
+    Read from ``marts.dash_context``; a file without it (the whole warehouse as a fallback, an older
+    build) is identified by its size and modification time instead.
+    """
+    import duckdb
+
+    try:
+        with duckdb.connect(str(served), read_only=True) as con:
+            row = con.execute("select run_id from marts.dash_context").fetchone()
+        if row and row[0]:
+            return str(row[0])
+    except duckdb.Error:
+        pass
+    stat = served.stat()
+    return f"{stat.st_size}-{stat.st_mtime_ns}"
 
 
 def build_import_bundle(
@@ -377,3 +403,63 @@ def gunicorn_command(
     if pidfile is not None:
         command += ["--pid", str(pidfile)]
     return [*command, "superset.app:create_app()"]
+
+
+# --- Importing the dashboards of a data directory -------------------------------------------------
+def local_secret(data_dir: Path, name: str, env: Mapping[str, str]) -> str:
+    """A secret from the environment, else one generated once under ``<data>/secrets`` (mode 600).
+
+    For a laptop's ``make run``/``make up`` only: deployments pass secrets in the environment.
+    """
+    if env.get(name):
+        return env[name]
+    directory = data_dir / "secrets"
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / name.lower()
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48 if "KEY" in name else 18) + "\n", "utf-8")
+    return path.read_text("utf-8").strip()
+
+
+def data_dir_environment(data_dir: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of the Superset commands for a data directory: its secret key, its admin."""
+    env = dict(os.environ if base is None else base)
+    env.setdefault("OREF_DATA_DIR", str(data_dir))
+    env["SUPERSET_SECRET_KEY"] = local_secret(data_dir, "SUPERSET_SECRET_KEY", env)
+    env["SUPERSET_ADMIN_USER"] = env.get("SUPERSET_ADMIN_USER") or "admin"
+    env["SUPERSET_ADMIN_PASSWORD"] = local_secret(data_dir, "SUPERSET_ADMIN_PASSWORD", env)
+    return env
+
+
+def import_dashboards(settings: Any, progress: Any = print) -> ServedFiles:
+    """(Re)import the dashboards of ``settings.data_dir`` into its Superset home (``<data>/superset``).
+
+    What ``oref superset-import``, ``make run``, ``make up`` and the refresh's export step run: the
+    databases follow the published files, every dataset carries the new publication (their chart
+    caches start afresh), the roles are rebuilt.
+    """
+    if not (settings.serving_path.exists() or settings.warehouse_path.exists()):
+        raise FileNotFoundError(f"no published warehouse at {settings.warehouse_path}: run `oref run` first")
+    env = data_dir_environment(settings.data_dir)
+    progress("[superset] migrating metadata, importing the dashboards ...")
+    files = bootstrap(settings.serving_path, settings.quality_path, settings.data_dir / "superset", env,
+                      warehouse=settings.warehouse_path)
+    progress(f"[superset] databases: oref -> {files.warehouse}, oref_qualite -> {files.quality}")
+    return files
+
+
+def refresh_after_publish(settings: Any, progress: Any = print) -> str:
+    """After a publication, re-import the dashboards of a Superset that already serves this data dir.
+
+    Only an existing Superset home is refreshed (``make run`` or ``oref superset-import`` created
+    it): a run elsewhere, or with ``OREF_SUPERSET_REFRESH=0``, does not start one. Returns what
+    was done, for the run's record.
+    """
+    home = settings.data_dir / "superset"
+    if os.environ.get("OREF_SUPERSET_REFRESH", "1") == "0":
+        return "skipped (OREF_SUPERSET_REFRESH=0)"
+    if not SUPERSET_BIN.is_file() or not home.is_dir():
+        return f"skipped (no Superset home at {home})"
+    import_dashboards(settings, progress)
+    return f"dashboards re-imported into {home}"

@@ -8,6 +8,7 @@ screenshot of each dashboard is written under ``test-output/dashboards/`` (``ORE
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -243,3 +244,19 @@ def test_the_big_number_and_the_bars_agree_with_the_warehouse(
     # the secret métiers are named, with no number rather than a 0
     secret = {name: value for name, value in per_occupation.items() if name.endswith("(secret)")}
     assert len(secret) == 2 and set(secret.values()) == {None}, per_occupation
+
+
+def test_every_dataset_carries_the_publication_it_serves(
+    admin: requests.Session, superset_server: SupersetServer, published_warehouse: Path
+) -> None:
+    """The import stamps each dataset with the run that built the served marts: a new publication
+    changes the datasets, hence their changed_on, hence every chart-data cache key."""
+    with duckdb.connect(str(published_warehouse), read_only=True) as con:
+        (run_id,) = con.execute("select run_id from marts.dash_context").fetchone() or (None,)
+    response = admin.get(f"{superset_server.base_url}/api/v1/dataset/", timeout=HTTP_TIMEOUT,
+                         params={"q": "(columns:!(id,table_name,extra),page_size:100)"})
+    assert response.status_code == 200, response.text
+    datasets = response.json()["result"]
+    assert len(datasets) >= 14
+    for dataset in datasets:
+        assert json.loads(dataset["extra"] or "{}").get("oref_publication") == run_id, dataset["table_name"]

@@ -123,7 +123,8 @@ def dataset_yaml(dataset: Dataset, database_uuid: str) -> dict[str, Any]:
         "template_params": None,
         "filter_select_enabled": True,
         "fetch_values_predicate": None,
-        "extra": None,
+        # replaced at import by the run that built the served marts (oref.superset_assets)
+        "extra": json.dumps({"oref_publication": "__OREF_PUBLICATION__"}),
         "normalize_columns": False,
         "always_filter_main_dttm": False,
         "uuid": dataset.uuid,
