@@ -107,7 +107,10 @@ def read_steps(settings: Settings, run_id: str) -> dict[str, dict[str, Any]]:
 
 
 def _fetches(steps: dict[str, dict[str, Any]]) -> list[FetchResult]:
-    return [FetchResult(**s["result"]) for name, s in steps.items() if name.startswith("fetch_")]
+    """The fetch steps' results in fetch order (the registry's), as the run summary lists them."""
+    order = {name: index for index, name in enumerate(SOURCE_NAMES)}
+    results = [FetchResult(**s["result"]) for name, s in steps.items() if name.startswith("fetch_")]
+    return sorted(results, key=lambda r: order.get(r.source, len(order)))
 
 
 # --- fetch --------------------------------------------------------------------------------------

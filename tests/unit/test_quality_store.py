@@ -45,6 +45,10 @@ def test_outcome_of_each_kind_of_run() -> None:
     assert outcome({**fetch_ok, "build": {"status": "built"}, "publish": {"status": "published"}}) == ("published",
                                                                                                        None)
     assert outcome(fetch_ko) == ("blocked", "source(s) failed, publication blocked: HTTP 503")
+    # step files are read in name order (arcep before geo); the reason follows the fetch order
+    two = {f"fetch_{key}": {"status": "failed", "result": asdict(FetchResult(key, "failed", message=f"{key} down"))}
+           for key in ("arcep", "geo")}
+    assert outcome(two)[1] == "source(s) failed, publication blocked: geo down; arcep down"
     assert outcome({**fetch_ok, "build": {"status": "blocked", "message": "2 error-level check(s) failed"}}) == (
         "blocked", "2 error-level check(s) failed")
     assert outcome({**fetch_ok, "build": {"status": "failed", "message": "OrefError: dbt crashed"}}) == (
