@@ -64,9 +64,3 @@
         when {{ secret_cells }} = 0 then 0
     end
 {%- endmacro %}
-
-
-{#- Deprecated name of secret_aware_sum, kept while models/marts/dashboards still call it. -#}
-{% macro published_sum(total, published_cells, secret_cells) -%}
-    {{ secret_aware_sum(total, published_cells, secret_cells) }}
-{%- endmacro %}

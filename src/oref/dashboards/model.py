@@ -9,8 +9,8 @@ regenerating the bundle changes no byte unless the description changed.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 # Namespace of every UUID in the bundle: a chart's UUID is uuid5(NAMESPACE, "chart:<key>").
