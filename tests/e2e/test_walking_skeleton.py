@@ -94,12 +94,6 @@ def test_second_run_lands_nothing_and_publishes_identical_marts(published_run: O
     assert marts_snapshot(rolled.serving) == marts_snapshot(rolled.warehouse) == before
 
 
-def test_guadeloupe_builds_with_no_code_change(tmp_path: Path) -> None:
-    run = oref(tmp_path / "data", "run", territory="971")
-    assert run.returncode == 0, run.output
-    assert indicator(run.warehouse, "bmo_digital_recruitment_projects", "971") == (36, 4)
-
-
 def test_html_error_page_fails_the_source_and_keeps_the_warehouse(published_run: OrefRun,
                                                                    tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
