@@ -87,8 +87,12 @@ lint: .venv/.installed
 	.venv/bin/ruff check src dags tests scripts superset
 	OREF_DBT_DUCKDB_PATH=$$(mktemp -d)/lint.duckdb .venv/bin/sqlfluff lint dbt_project/models --disable-progress-bar --nocolor
 
+# Two workers (pytest-xdist): the shared run and Superset on one, the Airflow DAG runs on the other,
+# the rest spread over both (tests/conftest.py groups them).
+PYTEST_WORKERS ?= -n 2 --dist loadgroup
+
 test: install lint
-	.venv/bin/pytest -m "not services" -q
+	.venv/bin/pytest -m "not services" -q $(PYTEST_WORKERS)
 
 # The fast loop while coding: no whole pipeline run, no Airflow or Superset, no national-size file
 # (those tests are marked slow).
@@ -96,7 +100,7 @@ check: .venv/.installed
 	.venv/bin/pytest -m "not slow and not services" -q tests/unit tests/contract
 
 test-services: install
-	.venv/bin/pytest -m services -q
+	.venv/bin/pytest -m services -q $(PYTEST_WORKERS)
 
 up: install
 	scripts/up.sh

@@ -32,3 +32,20 @@ def published_warehouse(published_run: OrefRun) -> Path:
 @pytest.fixture
 def sources(tmp_path: Path) -> SourceHarness:
     return SourceHarness(tmp_path)
+
+
+# `make test` runs on two pytest-xdist workers with --dist loadgroup. The session fixtures are per
+# worker, so every test reading the shared run or the shared Superset goes to one worker (one
+# `oref run`, one Superset), and the Airflow tests, which run whole DAGs of their own, to another;
+# the other tests are spread over both.
+_SHARED_RUN_FIXTURES = frozenset({"published_run", "published_warehouse", "superset_server", "superset_users",
+                                  "admin_api"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & _SHARED_RUN_FIXTURES or "tests/superset/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("shared_run"))
+        elif item.nodeid.startswith("tests/integration/"):
+            item.add_marker(pytest.mark.xdist_group("airflow"))
