@@ -123,3 +123,31 @@ def test_without_a_store_the_published_warehouse_history_is_imported(settings: S
     assert _store(settings, "select run_id, status, reason from quality.runs order by run_id") == [
         ("run-0", "published", None), ("run-1", "failed", "the run stopped before its build (no build step ran)")]
     assert _store(settings, "select count(*) from quality.check_results where run_id = 'run-0'") == [(1,)]
+
+
+def test_source_states_are_recorded_and_survive_a_rebuild_of_the_store(settings: Settings) -> None:
+    """quality.source_status: one row per run and source, also rebuilt from the run's saved record."""
+    from oref.quality.store import TABLES, SourceStatus, record_run
+
+    assert [c for c, _ in TABLES["source_status"]] == [
+        "run_id", "source", "status", "policy", "message", "data_vintage", "landed_at", "age_days", "sha256", "rows",
+        "files", "previous_data_vintage", "previous_sha256", "previous_rows"]
+    record = RunRecord("run-1", "2025-06-02T05:00:00+00:00", "2025-06-02T05:03:00+00:00", "972", "snapshot",
+                       "degraded", sources_stale=1, reason="1 source(s) stale: offers",
+                       as_of="2025-06-30T23:59:59+00:00", fingerprint="f" * 64, published_run_id="run-1")
+    states = [SourceStatus("bmo", "landed", "use_last_good", data_vintage="2025", landed_at="2025-06-02T05:01:00+00:00",
+                           age_days=0.0, sha256="a" * 64, rows=52_776, files=1, previous_rows=50_000),
+              SourceStatus("offers", "stale", "use_last_good", "HTTP 503", data_vintage="2025-05",
+                           landed_at="2025-05-02T05:01:00+00:00", age_days=31.0, sha256="b" * 64, rows=355, files=1,
+                           previous_data_vintage="2025-05", previous_sha256="b" * 64, previous_rows=355)]
+    record_run(settings, record, [], [], progress=lambda _: None, statuses=states)
+    assert _store(settings, "select status, sources_stale, as_of::varchar, published_run_id from quality.runs") == [
+        ("degraded", 1, "2025-06-30 23:59:59", "run-1")]
+    expected = [("bmo", "landed", None, "2025", 52_776, 50_000), ("offers", "stale", "HTTP 503", "2025-05", 355, 355)]
+    sql = ("select source, status, nullif(message, ''), data_vintage, rows, previous_rows from quality.source_status "
+           "order by source")
+    assert _store(settings, sql) == expected
+    settings.quality_path.unlink()  # lost: the next run rebuilds the history from runs/*/quality.json
+    record_run(settings, RunRecord("run-2", STARTED, STARTED, "972", "snapshot", "unchanged"), [], [],
+               progress=lambda _: None)
+    assert _store(settings, sql) == expected

@@ -5,9 +5,17 @@ One schema, two places:
 - the build file's ``quality.*`` tables, written by the build: a published warehouse carries its
   own audit and the history of the runs before it;
 - the quality store, ``Settings.quality_path`` (in ``warehouse/``), rewritten at the end
-  of every run whatever its outcome (``published``, ``blocked``, ``failed``), with the whole
-  history. Superset reads it read-only, so it is never opened read-write in place: each run writes
-  a new file beside it and renames it over the old one (``os.replace``).
+  of every run whatever its outcome (``published``, ``degraded``, ``blocked``, ``failed``,
+  ``unchanged``), with the whole history. Superset reads it read-only, so it is never opened
+  read-write in place: each run writes a new file beside it and renames it over the old one
+  (``os.replace``).
+
+Tables: ``runs`` (one row per run: verdict, reason, report, as-of date, fingerprint),
+``check_results`` (every check), ``source_files`` (every landed file the build used) and
+``source_status`` (one row per run and source: landed, unchanged, stale, failed or skipped, its
+failure policy, and the vintage, landing time, age, digest and rows of what the build used, beside
+those of the previous publication). The steward report (``oref.quality.report``) and the quality
+dashboard read them.
 
 Each run's own rows are also kept as ``runs/<run_id>/quality.json``. When the store cannot be
 read (truncated, corrupt), it is rebuilt from those files and from the published warehouse's
@@ -33,7 +41,17 @@ from oref.config import Settings
 from oref.quality.checks import CheckResult
 
 Progress = Callable[[str], None]
-RunStatus = Literal["published", "blocked", "failed"]
+# published: this run's build is the published warehouse; degraded: published (or still current)
+# with at least one source's last good files standing in for a failed fetch; blocked: a source or
+# an error-level check stopped publication; failed: an error outside the checks; unchanged:
+# nothing new (same fingerprint as the published warehouse), the run stopped early.
+RunStatus = Literal["published", "degraded", "blocked", "failed", "unchanged"]
+RUN_STATUSES: tuple[str, ...] = ("published", "degraded", "blocked", "failed", "unchanged")
+# per run x source: landed (new file this run), unchanged (fetched or reused, nothing new), stale
+# (fetch failed, last good files used), failed (fetch failed and the source blocks the run),
+# skipped (not fetched: no credentials, or an as-of rebuild)
+SourceState = Literal["landed", "unchanged", "stale", "failed", "skipped"]
+SOURCE_STATES: tuple[str, ...] = ("landed", "unchanged", "stale", "failed", "skipped")
 
 TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "runs": (
@@ -43,6 +61,25 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("checks_failed", "integer"), ("checks_warned", "integer"), ("oref_version", "varchar"),
         # why the run was not published (NULL when it was), and its HTML report
         ("reason", "varchar"), ("report_path", "varchar"),
+        # sources whose last good files stood in for a failed fetch (degraded runs)
+        ("sources_stale", "integer"),
+        # an as-of rebuild: the files landed up to this instant (UTC); NULL for a current run
+        ("as_of", "timestamp"),
+        # what the build was made from (oref.fingerprint): the landed files used, the code, the settings
+        ("fingerprint", "varchar"),
+        # the run whose build is the published warehouse once this run ended (itself when it published)
+        ("published_run_id", "varchar"),
+    ),
+    "source_status": (
+        ("run_id", "varchar"), ("source", "varchar"), ("status", "varchar"), ("policy", "varchar"),
+        ("message", "varchar"),
+        # the files the build used for the source (its last good ones when stale): newest data vintage,
+        # newest landing time, age of that landing in days at the end of the run, a digest (the file's
+        # sha256, or for several files the sha256 of their sorted "name sha256" lines), total rows
+        ("data_vintage", "varchar"), ("landed_at", "timestamp"), ("age_days", "double"), ("sha256", "varchar"),
+        ("rows", "bigint"), ("files", "integer"),
+        # the same in the previous publication (NULL on a first run)
+        ("previous_data_vintage", "varchar"), ("previous_sha256", "varchar"), ("previous_rows", "bigint"),
     ),
     "check_results": (
         ("run_id", "varchar"), ("source", "varchar"), ("check_name", "varchar"), ("engine", "varchar"),
@@ -101,6 +138,29 @@ class RunRecord:
     oref_version: str = ""
     reason: str | None = None
     report_path: str | None = None
+    sources_stale: int = 0
+    as_of: str | None = None
+    fingerprint: str | None = None
+    published_run_id: str | None = None
+
+
+@dataclass
+class SourceStatus:
+    """One row of ``quality.source_status``: what happened to a source in a run, and what the build used."""
+
+    source: str
+    status: SourceState
+    policy: str
+    message: str = ""
+    data_vintage: str | None = None
+    landed_at: str | None = None
+    age_days: float | None = None
+    sha256: str | None = None
+    rows: int | None = None
+    files: int = 0
+    previous_data_vintage: str | None = None
+    previous_sha256: str | None = None
+    previous_rows: int | None = None
 
 
 @dataclass
@@ -151,24 +211,29 @@ def landed_files(settings: Settings) -> list[SourceFile]:
     return out
 
 
-def _rows(record: RunRecord, checks: Iterable[CheckResult],
-          files: Iterable[SourceFile]) -> dict[str, list[list[Any]]]:
+def _rows(record: RunRecord, checks: Iterable[CheckResult], files: Iterable[SourceFile],
+          statuses: Iterable[SourceStatus]) -> dict[str, list[list[Any]]]:
     run = asdict(record)
     run["started_at"], run["finished_at"] = _ts(record.started_at), _ts(record.finished_at)
+    run["as_of"] = _ts(record.as_of)
+    state_columns = [c for c, _ in TABLES["source_status"]][1:]
     return {
         "runs": [[run[c] for c, _ in TABLES["runs"]]],
         "check_results": [[record.run_id, c.source, c.check_name, c.engine, c.severity, c.status, c.message,
                            c.observed, c.target, _ts(c.checked_at)] for c in checks],
         "source_files": [[record.run_id, f.source, f.name, f.vintage, f.data_vintage, f.url, _ts(f.fetched_at),
                           f.bytes, f.sha256, f.rows] for f in files],
+        "source_status": [[record.run_id, *(_ts(v) if c == "landed_at" else v
+                                            for c, v in ((c, asdict(s)[c]) for c in state_columns))]
+                          for s in statuses],
     }
 
 
 def write_tables(con: duckdb.DuckDBPyConnection, record: RunRecord, checks: Iterable[CheckResult],
-                 files: Iterable[SourceFile]) -> None:
+                 files: Iterable[SourceFile], statuses: Iterable[SourceStatus] = ()) -> None:
     """Create the ``quality`` tables if needed and (re)write this run's rows in them."""
     schema = create_tables(con)
-    for table, rows in _rows(record, checks, files).items():
+    for table, rows in _rows(record, checks, files, statuses).items():
         con.execute(f"delete from {schema}.{table} where run_id = ?", [record.run_id])
         if rows:
             marks = ", ".join("?" for _ in TABLES[table])
@@ -206,21 +271,32 @@ def record_path(settings: Settings, run_id: str) -> Path:
     return settings.runs_dir / run_id / "quality.json"
 
 
-def save_record(settings: Settings, record: RunRecord, checks: list[CheckResult], files: list[SourceFile]) -> Path:
+def save_record(settings: Settings, record: RunRecord, checks: list[CheckResult], files: list[SourceFile],
+                statuses: list[SourceStatus] | None = None) -> Path:
     path = record_path(settings, record.run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {"run": asdict(record), "check_results": [asdict(c) for c in checks],
-                "source_files": [asdict(f) for f in files]}
-    path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
+                "source_files": [asdict(f) for f in files], "source_status": [asdict(s) for s in statuses or []]}
+    # written aside and renamed: a run killed mid-write leaves the previous record or none, never half
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    tmp.replace(path)
     return path
 
 
-def _load_record(path: Path) -> tuple[RunRecord, list[CheckResult], list[SourceFile]]:
+def _known(cls: type, item: dict[str, Any]) -> dict[str, Any]:
+    """The keys of ``item`` that ``cls`` (a dataclass) has: records written by an older oref still load."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in item.items() if k in names}
+
+
+def load_record(path: Path) -> tuple[RunRecord, list[CheckResult], list[SourceFile], list[SourceStatus]]:
+    """A run's ``quality.json``: its record, checks, files and source states."""
     document = json.loads(path.read_text("utf-8"))
-    known = {f.name for f in fields(CheckResult)}
-    return (RunRecord(**document["run"]),
-            [CheckResult(**{k: v for k, v in c.items() if k in known}) for c in document["check_results"]],
-            [SourceFile(**f) for f in document["source_files"]])
+    return (RunRecord(**_known(RunRecord, document["run"])),
+            [CheckResult(**_known(CheckResult, c)) for c in document["check_results"]],
+            [SourceFile(**_known(SourceFile, f)) for f in document["source_files"]],
+            [SourceStatus(**_known(SourceStatus, s)) for s in document.get("source_status") or []])
 
 
 def readable(path: Path) -> str | None:
@@ -241,7 +317,7 @@ def readable(path: Path) -> str | None:
 
 
 def record_run(settings: Settings, record: RunRecord, checks: list[CheckResult], files: list[SourceFile],
-               progress: Progress = print) -> StoreWrite:
+               progress: Progress = print, statuses: list[SourceStatus] | None = None) -> StoreWrite:
     """Save the run's record and rewrite the quality store with it (see the module docstring)."""
     store = settings.quality_path
     store.parent.mkdir(parents=True, exist_ok=True)
@@ -257,12 +333,12 @@ def record_run(settings: Settings, record: RunRecord, checks: list[CheckResult],
         result.checks_added.append(CheckResult("warehouse", REBUILT_CHECK, "oref", "warn", "fail",
                                                result.messages[-1], target=str(store)))
         checks = [*checks, *result.checks_added]
-    save_record(settings, record, checks, files)
+    save_record(settings, record, checks, files, statuses)
     tmp = store.with_name(f".{store.stem}.{secrets.token_hex(4)}.tmp.duckdb")
     try:
         con = duckdb.connect(str(tmp))
         try:
-            write_tables(con, record, checks, files)
+            write_tables(con, record, checks, files, statuses or [])
             if store.exists():
                 con.execute(f"attach '{_sql(store)}' as previous (read_only)")
                 try:
@@ -293,10 +369,10 @@ def _rebuild(con: duckdb.DuckDBPyConnection, settings: Settings, current: str) -
         if path.parent.name == current:
             continue
         try:
-            record, checks, files = _load_record(path)
+            record, checks, files, statuses = load_record(path)
         except (OSError, ValueError, TypeError, KeyError):
             continue  # a record from an interrupted write: that run stays out of the history
-        write_tables(con, record, checks, files)
+        write_tables(con, record, checks, files, statuses)
     if settings.warehouse_path.is_file():
         with contextlib.suppress(duckdb.Error):
             con.execute(f"attach '{_sql(settings.warehouse_path)}' as published (read_only)")
