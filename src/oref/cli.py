@@ -331,13 +331,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# the commands that write into the data directory, and so take its run lock
+WRITING_COMMANDS = frozenset({"run", "fetch", "build", "publish", "export", "rollback"})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
-        return int(args.func(settings, args))
+        if args.command not in WRITING_COMMANDS:
+            return int(args.func(settings, args))
+        from oref.lock import run_lock
+
+        # one writer per data directory: a second command exits at once naming the holder (oref.lock)
+        with run_lock(settings, args.command, run_id=getattr(args, "run_id", None), progress=_say):
+            return int(args.func(settings, args))
     except (OrefError, RuntimeError, FileNotFoundError) as exc:
         _say(f"oref {args.command}: {exc}")
         return 1
