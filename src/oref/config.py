@@ -140,12 +140,19 @@ class Settings:
     snapshot_dir: Path = Path("data/snapshot")
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
+    # the whole of one HTTP call, retries included: a server trickling bytes never hits read_timeout
+    total_timeout: float = 600.0
     max_retries: int = 4
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     max_download_bytes: int = 2 * 1024**3
     france_travail_client_id: str | None = None
     france_travail_client_secret: str | None = field(default=None, repr=False)  # never printed
+    # fault injection (oref.pause): OREF_PAUSE_AT=fetch|dbt|audit|publish stops the run there for a kill
+    pause_at: str | None = None
+    pause_seconds: float = 600.0
+    # builds of past runs kept in warehouse/builds/ for debugging (older ones are removed by the next build)
+    keep_builds: int = 3
     user_agent: str = f"oref/{__version__} (open-source OREF indicator warehouse; python-requests)"
     project_root: Path = PROJECT_ROOT
 
@@ -174,11 +181,15 @@ class Settings:
                 snapshot_dir=snapshot_dir.resolve(),
                 connect_timeout=float(env.get("OREF_HTTP_CONNECT_TIMEOUT") or "10"),
                 read_timeout=float(env.get("OREF_HTTP_READ_TIMEOUT") or "120"),
+                total_timeout=float(env.get("OREF_HTTP_TOTAL_TIMEOUT") or "600"),
                 max_retries=int(env.get("OREF_HTTP_MAX_RETRIES") or "4"),
                 backoff_base=float(env.get("OREF_HTTP_BACKOFF_BASE") or "1.0"),
                 france_travail_client_id=client_id,
                 france_travail_client_secret=client_secret,
                 project_root=root,
+                pause_at=(env.get("OREF_PAUSE_AT") or "").strip().lower() or None,
+                pause_seconds=float(env.get("OREF_PAUSE_SECONDS") or "600"),
+                keep_builds=int(env.get("OREF_KEEP_BUILDS") or "3"),
             )
         except ValueError as exc:  # a non-numeric timeout or retry count
             raise ConfigError(f"invalid numeric OREF_HTTP_* setting: {exc}") from exc

@@ -8,25 +8,37 @@ What a careful client of public open-data portals does:
 - conditional GET (``If-None-Match`` / ``If-Modified-Since``) so unchanged files are not downloaded;
 - streamed downloads to a temporary file with a SHA-256, a size cap and a truncation check
   (fewer bytes than ``Content-Length`` is an error, never a short file landed as data);
-- a per-host minimum interval between requests (rate limit).
+- a per-host minimum interval between requests (rate limit);
+- a connection dropped mid-body (``IncompleteRead``, ``ChunkedEncodingError``, a reset) is retried
+  like a 5xx: the whole exchange starts again, into a fresh temporary file;
+- a total deadline per call (``OREF_HTTP_TOTAL_TIMEOUT``, retries and backoff included) besides the
+  per-read timeout: a server trickling bytes resets the read timeout with every byte, never the
+  deadline. Bodies are read with ``read1`` (whatever the socket has, at most 1 MiB), so the
+  deadline is checked between reads however slowly bytes arrive;
+- every failure is an ``HttpError`` naming the URL (a redirect loop, invalid JSON, a malformed
+  URL included), never a ``requests`` traceback, with ``permanent`` saying whether a retry can help.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
+import http.client
+import json
 import logging
 import random
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 
 from oref.config import Settings
 from oref.errors import HttpError
@@ -35,6 +47,42 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _CHUNK = 1 << 20
+_T = TypeVar("_T")
+
+# What a connection that fails or drops, before or during the body, raises at each layer: requests
+# (ConnectionError, Timeout, ChunkedEncodingError, ContentDecodingError of a cut gzip stream),
+# urllib3 (ProtocolError, IncompleteRead, ReadTimeoutError) and the standard library underneath
+# (http.client.IncompleteRead, ConnectionResetError, TimeoutError). All are worth a retry.
+_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+class _Dropped(Exception):
+    """The body stopped short (connection dropped, reset, truncated): the exchange is retried."""
+
+
+class _Deadline:
+    """The total time one call may take, retries and backoff included (``OREF_HTTP_TOTAL_TIMEOUT``)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.end - time.monotonic()
+
+    def check(self, url: str, what: str) -> None:
+        if self.remaining() <= 0:
+            raise HttpError(url, f"total deadline of {self.seconds:g} s exceeded (OREF_HTTP_TOTAL_TIMEOUT) {what}: "
+                            "the server answers too slowly", permanent=False)
 
 
 @dataclass
@@ -113,13 +161,22 @@ class HttpClient:
 
     # --- public API ----------------------------------------------------------------------------
     def get_json(self, url: str, params: Mapping[str, str] | None = None) -> Any:
-        response = self._request(url, params=params, stream=False)
+        response = self._exchange(url, params=params, consume=functools.partial(self._read_all, url))
+        return self.json_of(response, url)
+
+    @staticmethod
+    def json_of(response: requests.Response, url: str) -> Any:
+        """The JSON document of a response, or an ``HttpError`` naming the URL and what came instead.
+
+        Transient: a portal answering 200 with an HTML maintenance page or a cut document is
+        usually back to normal later.
+        """
         try:
-            return response.json()
+            return json.loads(response.content)
         except ValueError as exc:
-            snippet = response.text[:120].replace("\n", " ")
-            raise HttpError(url, f"expected JSON, got {response.headers.get('content-type')}: {snippet!r}")\
-                from exc
+            snippet = response.content[:120].decode("utf-8", "replace").replace("\n", " ")
+            raise HttpError(url, f"invalid JSON ({exc}) in a {response.headers.get('content-type') or 'response'} "
+                            f"answer: {snippet!r}", response.status_code, permanent=False) from exc
 
     def download(
         self,
@@ -130,13 +187,24 @@ class HttpClient:
         last_modified: str | None = None,
         dest_dir: Path | None = None,
     ) -> Download:
-        """Stream ``url`` to a temporary file; conditional on ``etag``/``last_modified``."""
+        """Stream ``url`` to a temporary file; conditional on ``etag``/``last_modified``.
+
+        A connection dropped mid-body is retried from the start into a fresh file; the whole call
+        (retries included) must end within ``OREF_HTTP_TOTAL_TIMEOUT``.
+        """
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        response = self._request(url, params=params, headers=headers, stream=True)
+
+        def consume(response: requests.Response, deadline: _Deadline) -> Download:
+            return self._stream_to_file(url, response, deadline, dest_dir)
+
+        return self._exchange(url, params=params, headers=headers, consume=consume)
+
+    def _stream_to_file(self, url: str, response: requests.Response, deadline: _Deadline,
+                        dest_dir: Path | None) -> Download:
         resp_headers = {k.lower(): v for k, v in response.headers.items()}
         if response.status_code == 304:
             response.close()
@@ -149,20 +217,17 @@ class HttpClient:
         tmp = tempfile.NamedTemporaryFile(prefix=".download-", dir=dest_dir, delete=False)  # noqa: SIM115
         try:
             with tmp, response:
-                for chunk in response.iter_content(_CHUNK):
+                for chunk in self._body(url, response, deadline):
                     size += len(chunk)
                     if size > self.settings.max_download_bytes:
-                        raise HttpError(url, f"download exceeds {self.settings.max_download_bytes} bytes")
+                        raise HttpError(url, f"download exceeds {self.settings.max_download_bytes} bytes",
+                                        permanent=True)
                     digest.update(chunk)
                     tmp.write(chunk)
             # requests decodes gzip transparently, so Content-Length only binds identity bodies
             if expected and expected.isdigit() and "content-encoding" not in resp_headers \
                     and size != int(expected):
-                raise HttpError(url, f"truncated download: got {size} of {expected} bytes",
-                                response.status_code)
-        except requests.RequestException as exc:
-            Path(tmp.name).unlink(missing_ok=True)
-            raise HttpError(url, f"download interrupted: {exc}") from exc
+                raise _Dropped(f"truncated download: got {size} of {expected} bytes")
         except BaseException:
             Path(tmp.name).unlink(missing_ok=True)
             raise
@@ -182,14 +247,15 @@ class HttpClient:
         """A GET whose status and headers the caller reads (206 paging, ``Content-Range``).
 
         Retries, backoff, rate limits and snapshot routing as for every other call; 4xx other than
-        429 raise ``HttpError`` with the status.
+        429 raise ``HttpError`` with the status. The body is read (``response.content``).
         """
-        return self._request(url, params=params, headers=headers, stream=False)
+        return self._exchange(url, params=params, headers=headers, consume=functools.partial(self._read_all, url))
 
     def post_form(self, url: str, data: Mapping[str, str], *,
                   params: Mapping[str, str] | None = None) -> requests.Response:
         """A form POST (OAuth2 token endpoints), with the same retries and routing as GET."""
-        return self._request(url, params=params, stream=False, method="POST", data=data)
+        return self._exchange(url, params=params, method="POST", data=data,
+                              consume=functools.partial(self._read_all, url))
 
     # --- internals -----------------------------------------------------------------------------
     def _throttle(self, url: str) -> None:
@@ -207,54 +273,115 @@ class HttpClient:
         ceiling = min(self.settings.backoff_max, self.settings.backoff_base * (2**attempt))
         return random.uniform(0, ceiling)
 
-    def _request(
+    def _deadline(self) -> _Deadline:
+        return _Deadline(self.settings.total_timeout)
+
+    def _body(self, url: str, response: requests.Response, deadline: _Deadline) -> Iterator[bytes]:
+        """The decoded body, read by whatever the socket holds (``read1``), the deadline checked between reads.
+
+        ``iter_content`` would block in one read until 1 MiB has arrived, which a trickling server
+        never sends; ``read1`` returns after each read of the socket, so the loop regains control.
+        """
+        raw = response.raw
+        got = 0
+        while True:
+            deadline.check(url, f"after {got} bytes of the body")
+            try:
+                chunk = raw.read1(_CHUNK, decode_content=True)
+            except _TRANSPORT_ERRORS as exc:
+                raise _Dropped(f"connection dropped after {got} bytes: {type(exc).__name__}: {exc}") from exc
+            if not chunk:
+                return
+            got += len(chunk)
+            yield chunk
+
+    def _read_all(self, url: str, response: requests.Response, deadline: _Deadline) -> requests.Response:
+        """Read the whole body into ``response.content`` under the call's deadline (the non-streamed calls)."""
+        try:
+            body = b"".join(self._body(url, response, deadline))
+        except BaseException:
+            response.close()
+            raise
+        response.raw.release_conn()  # the body was read to its end: the connection can serve the next call
+        response._content = body  # what requests itself sets once it has read a body
+        response._content_consumed = True
+        return response
+
+    def _exchange(
         self,
         url: str,
         *,
+        consume: Callable[[requests.Response, _Deadline], _T],
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-        stream: bool,
         method: str = "GET",
         data: Mapping[str, str] | None = None,
-    ) -> requests.Response:
+    ) -> _T:
+        """One request and its body, retried on 429, 5xx, network errors and bodies cut short.
+
+        ``consume`` reads the body (to memory or to a file) and may raise ``_Dropped``; a 4xx other
+        than 429 raises ``HttpError`` at once. The whole exchange, backoff included, must end within
+        ``OREF_HTTP_TOTAL_TIMEOUT``.
+        """
+        deadline = self._deadline()
         target = self.settings.resolve_url(url)
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         attempts = self.settings.max_retries + 1
         last_problem = ""
         for attempt in range(attempts):
+            deadline.check(url, f"after {attempt} attempt(s){': ' + last_problem if last_problem else ''}")
             self._throttle(url)
             self.requests_made += 1
+            # the read timeout never outlasts the deadline: a silent server is cut when the deadline is
+            timeout = (self.settings.connect_timeout, max(0.001, min(self.settings.read_timeout, deadline.remaining())))
+            delay: float | None = None
             try:
                 response = self._session.request(
                     method, target, params=params, headers=dict(headers or {}), data=data, timeout=timeout,
-                    stream=stream,
+                    stream=True,
                 )
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            except requests.TooManyRedirects as exc:
+                raise HttpError(url, f"redirect loop: more than {self._session.max_redirects} redirects ({exc})",
+                                permanent=True) from exc
+            except _TRANSPORT_ERRORS as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
-                if attempt + 1 < attempts:
-                    delay = self._backoff(attempt)
-                    log.warning("GET %s failed (%s); retry %d in %.1fs", url, last_problem, attempt + 1, delay)
-                    self._sleep(delay)
-                    continue
-                raise HttpError(url, f"gave up after {attempts} attempts: {last_problem}") from exc
-            if response.status_code in RETRY_STATUSES:
-                last_problem = f"HTTP {response.status_code}"
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                response.close()
-                if attempt + 1 < attempts:
+            except requests.RequestException as exc:  # a malformed URL or header: no retry cures it
+                raise HttpError(url, f"{type(exc).__name__}: {exc}", permanent=True) from exc
+            else:
+                if response.status_code in RETRY_STATUSES:
+                    last_problem = f"HTTP {response.status_code}"
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    status = response.status_code
+                    response.close()
+                    if attempt + 1 >= attempts:
+                        raise HttpError(url, f"gave up after {attempts} attempts: {last_problem}", status)
                     delay = self._backoff(attempt)
                     if retry_after is not None:
                         delay = min(max(delay, retry_after), self.settings.backoff_max)
-                    log.warning("GET %s answered %s; retry %d in %.1fs", url, last_problem, attempt + 1, delay)
-                    self._sleep(delay)
-                    continue
-                raise HttpError(url, f"gave up after {attempts} attempts: {last_problem}", response.status_code)
-            if response.status_code >= 400:
-                snippet = response.text[:200].replace("\n", " ") if not stream else ""
-                response.close()
-                raise HttpError(url, f"HTTP {response.status_code} {snippet}".strip(), response.status_code)
-            return response
+                elif response.status_code >= 400:
+                    snippet = _snippet(response)
+                    response.close()
+                    raise HttpError(url, f"HTTP {response.status_code} {snippet}".strip(), response.status_code)
+                else:
+                    try:
+                        return consume(response, deadline)
+                    except _Dropped as exc:
+                        last_problem = str(exc)
+            if attempt + 1 >= attempts:
+                raise HttpError(url, f"gave up after {attempts} attempts: {last_problem}", permanent=False)
+            if delay is None:
+                delay = self._backoff(attempt)
+            log.warning("%s %s failed (%s); retry %d in %.1fs", method, url, last_problem, attempt + 1, delay)
+            self._sleep(max(0.0, min(delay, deadline.remaining())))
         raise HttpError(url, f"gave up: {last_problem}")  # pragma: no cover - loop always returns/raises
+
+
+def _snippet(response: requests.Response) -> str:
+    """The start of an error body (what the server says went wrong), never more than 200 bytes read."""
+    try:
+        head = response.raw.read(200, decode_content=True) or b""
+    except Exception:  # the status is the error; its body is a courtesy
+        return ""
+    return head.decode("utf-8", "replace").replace("\n", " ").strip()
 
 
 def _real_host(url: str, settings: Settings) -> str:

@@ -11,7 +11,9 @@ depend on, so that behaviour is exercised in tests rather than assumed:
 - Opendatasoft ``exports/csv`` apply the ``where`` filter (``field="v"``, ``field IN ("a","b")``,
   joined by ``and``) and the ``delimiter`` parameter, and reject ``/records`` past offset 10,000;
 - scripted faults for tests (``faults={"<path prefix>": [Fault(429, {"Retry-After": "1"}), ...]}``)
-  consumed one per matching request before normal service.
+  consumed one per matching request before normal service: a status with a body, the real file
+  cut short (``truncate_to``: a dropped connection), or the real file trickled a few bytes at a
+  time (``trickle``: a server that never trips a read timeout).
 
 Run it standalone with ``python -m oref.replay --port 8765``.
 """
@@ -26,6 +28,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -60,6 +63,13 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     truncate_to: int | None = None  # serve the real file but cut after N bytes (Content-Length kept)
+    # serve the real file (or ``body``) ``trickle[0]`` bytes every ``trickle[1]`` seconds
+    trickle: tuple[int, float] | None = None
+
+    @property
+    def serves_file(self) -> bool:
+        """Whether the fault alters how the real file is sent rather than replacing the answer."""
+        return self.truncate_to is not None or (self.trickle is not None and not self.body)
 
 
 class ODSWhereError(ValueError):
@@ -105,7 +115,10 @@ class _Handler(BaseHTTPRequestHandler):
         body_in = self.rfile.read(length) if length else b""
         replay = self.server.replay
         fault = replay.take_fault(path)
-        if fault is not None and fault.truncate_to is None:
+        if fault is not None and fault.trickle is not None and fault.body:
+            self._trickle(fault.status, fault.body, "text/plain; charset=utf-8", fault.trickle)
+            return
+        if fault is not None and not fault.serves_file:
             self._send(fault.status, fault.body, "text/plain; charset=utf-8", fault.headers, head)
             return
         segments = path.lstrip("/").split("/", 1)
@@ -160,6 +173,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("If-None-Match") == etag:
             self._send(304, b"", ctype, headers, head)
             return
+        if fault is not None and fault.trickle is not None:
+            self._trickle(200, body, ctype, fault.trickle)
+            return
         if fault is not None and fault.truncate_to is not None:
             # a connection that drops mid-body: announce the full length, send less, close
             self.send_response(200)
@@ -172,6 +188,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._send(200, body, ctype, headers, head)
+
+    def _trickle(self, status: int, body: bytes, ctype: str, pace: tuple[int, float]) -> None:
+        """Send ``body`` a few bytes at a time until done or the client hangs up."""
+        step, interval = pace
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for start in range(0, len(body), step):
+                self.wfile.write(body[start:start + step])
+                self.wfile.flush()
+                time.sleep(interval)
+        except OSError:  # the client gave up (its deadline): what the fault is for
+            return
 
     def _send(self, status: int, body: bytes, ctype: str, headers: Mapping[str, str], head: bool) -> None:
         self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")

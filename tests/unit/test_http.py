@@ -1,8 +1,10 @@
-"""The HTTP module against the real replay server on loopback: retries, Retry-After, 304, truncation."""
+"""The HTTP module against the real replay server on loopback: retries, Retry-After, 304, truncation,
+dropped connections, the total deadline, invalid JSON and redirect loops."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 import pytest
@@ -25,10 +27,11 @@ def snapshot(tmp_path: Path) -> Path:
     return tmp_path / "snap"
 
 
-def _client(server: ReplayServer, sleeps: list[float], tmp_path: Path, retries: int = 3) -> HttpClient:
+def _client(server: ReplayServer, sleeps: list[float], tmp_path: Path, retries: int = 3,
+            total_timeout: float = 600.0) -> HttpClient:
     settings = Settings(territory=Territory("departement", "972"), data_dir=tmp_path / "data",
                         source_mode="snapshot", replay_url=server.base_url, max_retries=retries,
-                        backoff_base=0.01, backoff_max=30)
+                        backoff_base=0.01, backoff_max=30, total_timeout=total_timeout)
     return HttpClient(settings, sleep=sleeps.append)
 
 
@@ -79,8 +82,73 @@ def test_truncated_download_is_an_error_and_leaves_no_file(snapshot: Path, tmp_p
             pytest.raises(HttpError) as excinfo:
         http.download(REAL_URL, dest_dir=dest)
     message = str(excinfo.value)
-    assert "truncated download" in message or "interrupted" in message
+    assert "gave up after 1 attempts: connection dropped after 100 bytes" in message, message
+    assert REAL_URL in message
+    assert excinfo.value.permanent is False  # a dropped connection: a later retry may succeed
     assert list(dest.iterdir()) == []
+
+
+def test_connection_dropped_once_mid_download_is_retried_and_lands(snapshot: Path, tmp_path: Path) -> None:
+    sleeps: list[float] = []
+    faults = {FILE_PATH: [Fault(200, truncate_to=100)]}
+    dest = tmp_path / "incoming"
+    with ReplayServer(snapshot, faults=faults) as server, _client(server, sleeps, tmp_path, retries=2) as http:
+        result = http.download(REAL_URL, dest_dir=dest)
+        assert server.requests.count(FILE_PATH) == 2
+    assert result.bytes == len(BODY) and result.sha256 == hashlib.sha256(BODY).hexdigest()
+    assert len(sleeps) == 1  # one backoff, as for a 5xx
+    assert [p.name for p in dest.iterdir()] == [result.path.name if result.path else ""]  # the cut file is gone
+
+
+def test_a_trickling_server_meets_the_total_deadline(snapshot: Path, tmp_path: Path) -> None:
+    # 16 bytes every 0.05 s: each read returns well within the read timeout, so only the deadline stops it
+    faults = {FILE_PATH: [Fault(200, trickle=(16, 0.05))]}
+    dest = tmp_path / "incoming"
+    started = time.monotonic()
+    with ReplayServer(snapshot, faults=faults) as server, \
+            _client(server, [], tmp_path, retries=3, total_timeout=0.5) as http, pytest.raises(HttpError) as excinfo:
+        http.download(REAL_URL, dest_dir=dest)
+    elapsed = time.monotonic() - started
+    message = str(excinfo.value)
+    assert "total deadline of 0.5 s exceeded (OREF_HTTP_TOTAL_TIMEOUT) after " in message, message
+    assert "bytes of the body" in message and REAL_URL in message
+    assert excinfo.value.permanent is False
+    assert elapsed < 3, elapsed  # the whole file would take 6,600 / 16 * 0.05 = 20 s
+    assert list(dest.iterdir()) == []
+
+
+def test_invalid_json_is_an_http_error_naming_the_url(snapshot: Path, tmp_path: Path) -> None:
+    faults = {FILE_PATH: [Fault(200, body=b'{"resources": [')]}
+    with ReplayServer(snapshot, faults=faults) as server, _client(server, [], tmp_path) as http, \
+            pytest.raises(HttpError) as excinfo:
+        http.get_json(REAL_URL)
+    message = str(excinfo.value)
+    assert message.startswith("invalid JSON (Expecting value: line 1 column 16 (char 15))"), message
+    assert "'{\"resources\": ['" in message and REAL_URL in message
+
+
+def test_a_redirect_loop_is_a_permanent_http_error(snapshot: Path, tmp_path: Path) -> None:
+    sleeps: list[float] = []
+    faults = {FILE_PATH: [Fault(302, {"Location": FILE_PATH})] * 40}
+    with ReplayServer(snapshot, faults=faults) as server, _client(server, sleeps, tmp_path) as http, \
+            pytest.raises(HttpError) as excinfo:
+        http.download(REAL_URL, dest_dir=tmp_path)
+    assert str(excinfo.value).startswith("redirect loop: more than 30 redirects"), str(excinfo.value)
+    assert REAL_URL in str(excinfo.value)
+    assert excinfo.value.permanent is True and sleeps == []
+
+
+@pytest.mark.parametrize(("status", "permanent"), [(404, True), (410, True), (401, True), (403, True),
+                                                   (400, True), (429, False), (503, False), (500, False)])
+def test_permanent_and_transient_statuses(snapshot: Path, tmp_path: Path, status: int, permanent: bool) -> None:
+    faults = {FILE_PATH: [Fault(status, body=b"nope")] * 2}
+    with ReplayServer(snapshot, faults=faults) as server, _client(server, [], tmp_path, retries=1) as http, \
+            pytest.raises(HttpError) as excinfo:
+        http.download(REAL_URL, dest_dir=tmp_path)
+    assert excinfo.value.status == status
+    assert excinfo.value.permanent is permanent
+    # permanent statuses are not retried; transient ones are, up to max_retries
+    assert server.requests.count(FILE_PATH) == (1 if permanent else 2)
 
 
 def test_conditional_get_answers_304(snapshot: Path, tmp_path: Path) -> None:
