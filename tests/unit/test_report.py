@@ -1,0 +1,231 @@
+"""The steward report: verdict first, sources with their state and change, moved indicators, failures then warnings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from oref.config import Settings
+from oref.quality.checks import CheckResult
+from oref.quality.report import fr_number, fr_percent, render_verdict, write_report
+from oref.quality.store import RunRecord, SourceStatus, record_run
+
+RUN = "20250702T050000Z-beef"
+PREVIOUS = "20250602T050000Z-cafe"
+NBSP = "\u00a0"
+SHA_NEW = "a" * 64
+SHA_OLD = "b" * 64
+
+
+def _warehouse(path: Path, run_id: str, rows: list[tuple[str, str, str, str, float | None]]) -> None:
+    """A warehouse with just what the report reads: quality.runs and marts.mart_indicators."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema quality")
+        con.execute("create table quality.runs (run_id varchar, finished_at timestamp)")
+        con.execute("insert into quality.runs values (?, now())", [run_id])
+        con.execute("create schema marts")
+        con.execute("create table marts.mart_indicators (indicator_code varchar, indicator_label varchar, "
+                    "unit varchar, territory_level varchar, territory_code varchar, territory_name varchar, "
+                    "period varchar, value double)")
+        for code, label, unit, period, value in rows:
+            con.execute("insert into marts.mart_indicators values (?, ?, ?, 'departement', '972', 'Martinique', ?, ?)",
+                        [code, label, unit, period, value])
+            # another territory: never compared
+            con.execute("insert into marts.mart_indicators values (?, ?, ?, 'departement', '971', 'Guadeloupe', ?, ?)",
+                        [code, label, unit, period, (value or 0) * 1000])
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", source_mode="snapshot")
+
+
+def _sources() -> list[SourceStatus]:
+    return [
+        SourceStatus("geo", "unchanged", "block", data_vintage="2025", landed_at="2025-05-02T05:00:00+00:00",
+                     age_days=61.0, sha256=SHA_OLD, rows=34, files=1, previous_data_vintage="2025",
+                     previous_sha256=SHA_OLD, previous_rows=34),
+        SourceStatus("bmo", "landed", "use_last_good", data_vintage="2025", landed_at="2025-07-02T05:00:00+00:00",
+                     age_days=0.1, sha256=SHA_NEW, rows=12_500, files=2, previous_data_vintage="2024",
+                     previous_sha256=SHA_OLD, previous_rows=10_000),
+        SourceStatus("offers", "stale", "use_last_good", message="HTTP 503 from api.francetravail.io (offres)",
+                     data_vintage="2025-06", landed_at="2025-05-31T05:00:00+00:00", age_days=32.4, sha256=SHA_OLD,
+                     rows=355, files=1, previous_data_vintage="2025-06", previous_sha256=SHA_OLD, previous_rows=355),
+    ]
+
+
+def _checks() -> list[CheckResult]:
+    return [
+        CheckResult("offers", "fetch_and_land", "oref", "error", "fail",
+                    "HTTP 503 <script>alert('x')</script> " + "très long message " * 40),
+        CheckResult("bmo", "new_optional_column", "oref", "warn", "fail", "colonne ajoutée : zz_new"),
+        CheckResult("warehouse", "indicator_drift", "oref", "warn", "fail", "urssaf_digital_headcount x3"),
+        CheckResult("bmo", "row_count", "gx", "error", "pass", "12 500 lignes"),
+    ]
+
+
+def _record(settings: Settings) -> RunRecord:
+    return RunRecord(RUN, "2025-07-02T05:00:00+00:00", "2025-07-02T05:03:00+00:00", "972", "snapshot", "degraded",
+                     sources_fetched=1, sources_unchanged=1, checks_passed=1, checks_failed=1, checks_warned=2,
+                     reason="source(s) stale, last good files used: offers (HTTP 503)",
+                     report_path=str(settings.reports_dir / f"quality-{RUN}.html"), sources_stale=1,
+                     published_run_id=RUN)
+
+
+def _published(settings: Settings) -> None:
+    """This run published: the warehouse is its build, the previous publication is kept aside."""
+    _warehouse(settings.previous_warehouse_path, PREVIOUS, [
+        ("bmo_projects", "Projets de recrutement", "projets", "2024", 1000.0),
+        ("bmo_difficult_share", "Part de projets difficiles", "part", "2024", 0.25),
+        ("urssaf_digital_headcount", "Effectifs salariés du numérique", "salariés", "2023", 4000.0),
+        ("offers_count", "Offres d'emploi", "offres", "2025-06", 355.0),
+    ])
+    _warehouse(settings.warehouse_path, RUN, [
+        ("bmo_projects", "Projets de recrutement", "projets", "2025", 1_234_567.5),
+        ("bmo_difficult_share", "Part de projets difficiles", "part", "2025", 0.3),
+        ("urssaf_digital_headcount", "Effectifs salariés du numérique", "salariés", "2023", 4100.0),
+        ("offers_count", "Offres d'emploi", "offres", "2025-06", 355.0),
+    ])
+    for path in (settings.data_dir / "docs" / RUN / "index.html",
+                 settings.data_dir / "opendata" / RUN / "datapackage.json"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}", "utf-8")
+
+
+def test_french_numbers() -> None:
+    assert fr_number(1_234_567.5) == f"1{NBSP}234{NBSP}567,5"
+    assert fr_number(12_500) == f"12{NBSP}500"
+    assert fr_number(-0.125, 1) == "-0,1"
+    assert fr_percent(0.305) == f"30,5{NBSP}%"
+    assert fr_number(None) == "—"
+
+
+def test_degraded_report(settings: Settings) -> None:
+    _published(settings)
+    path = write_report(settings, RUN, _checks(), status="degraded", reason=_record(settings).reason,
+                        sources=_sources(), record=_record(settings))
+    assert path == settings.reports_dir / f"quality-{RUN}.html"
+    page = path.read_text("utf-8")
+
+    # the verdict leads: the first heading, before any section
+    first_heading = re.search(r"<h1>(.*?)</h1>", page)
+    assert first_heading is not None and first_heading.group(1) == "Publié en mode dégradé"
+    assert page.index("<h1>") < page.index("<h2")
+    assert page.index("Publié en mode dégradé", page.index("<body")) < page.index("id='sources'")
+    # why, in plain words, naming the stale source and its age; the recorded reason beside it
+    why = re.search(r"<p class='why'>(.*?)</p>", page)
+    assert why is not None
+    assert why.group(1) == (
+        "La source France Travail — offres d'emploi des métiers du numérique (API Offres d'emploi v2) n'a pas pu "
+        f"être récupérée ; ses derniers fichiers valides, récupérés il y a 32{NBSP}jours, ont été utilisés. "
+        "Les autres sources sont publiées à jour.")
+    assert "source(s) stale, last good files used: offers (HTTP 503)" in page
+    assert RUN in page and "972" in page and "Martinique" in page
+
+    # the stale source's line: its state, the age of the files used and why
+    stale_row = re.search(r"<tr class='stale'>(.*?)</tr>", page, re.S)
+    assert stale_row is not None
+    assert "périmée" in stale_row.group(1)
+    assert f"derniers fichiers valides utilisés, récupérés il y a 32{NBSP}jours" in stale_row.group(1)
+    assert "HTTP 503 from api.francetravail.io (offres)" in stale_row.group(1)
+    # a stale or failed source comes first
+    assert page.index("<tr class='stale'>") < page.index("<tr class='unchanged'>") < page.index("<tr class='landed'>")
+    # vintage then -> now, rows delta and %, shortened digest with the full one in a title
+    landed_row = re.search(r"<tr class='landed'>(.*?)</tr>", page, re.S)
+    assert landed_row is not None
+    assert "millésime 2024 → 2025" in landed_row.group(1)
+    assert f"12{NBSP}500" in landed_row.group(1) and f"+2{NBSP}500" in landed_row.group(1)
+    assert f"+25,0{NBSP}%" in landed_row.group(1)
+    assert f"title='{SHA_NEW}'>{SHA_NEW[:12]}…" in landed_row.group(1)
+    assert "récupérée" in landed_row.group(1)
+    assert "mêmes fichiers" in re.search(r"<tr class='unchanged'>(.*?)</tr>", page, re.S).group(1)  # type: ignore[union-attr]
+
+    # the indicators that moved most, French numbers, the territory only (971's x1000 values never shown)
+    moves = page[page.index("id='indicateurs'"):page.index("id='echecs'")]
+    assert "3 indicateurs sur 4 ont changé" in moves
+    assert f"1{NBSP}234{NBSP}567,5" in moves and f"1{NBSP}000" in moves
+    assert f"25,0{NBSP}%" in moves and f"30,0{NBSP}%" in moves and f"+5,0{NBSP}pt" in moves
+    assert f"+2,5{NBSP}%" in moves  # 4 000 -> 4 100
+    assert moves.index("Projets de recrutement") < moves.index("Part de projets difficiles") < moves.index(
+        "Effectifs salariés du numérique")
+    assert "Offres d'emploi" not in moves  # unchanged
+    assert "2024 → 2025" in moves
+    assert "1234567000" not in moves.replace(NBSP, "")
+
+    # failures, then warnings, each with source, check and message; messages escaped
+    assert page.index("id='echecs'") < page.index("fetch_and_land") < page.index("id='avertissements'")
+    assert page.index("id='avertissements'") < page.index("new_optional_column")
+    assert page.index("id='avertissements'") < page.index("indicator_drift")
+    assert "Échecs (1)" in page and "Avertissements (2)" in page
+    assert "<script>" not in page
+    assert "HTTP 503 &lt;script&gt;alert('x')&lt;/script&gt;" in page
+
+    # links relative to reports/, to files that exist
+    assert f"href='../docs/{RUN}/index.html'" in page
+    assert f"href='../opendata/{RUN}/datapackage.json'" in page
+    for href in re.findall(r"href='([^']+)'", page):
+        assert (settings.reports_dir / href).resolve().is_file(), href
+
+    # self-contained: no external request, no script; printable
+    assert not re.search(r"(src|href)=['\"]?(https?:)?//", page)
+    assert "<script" not in page.lower()
+    assert "@media print" in page
+
+    # the stable path: the same page
+    latest = settings.reports_dir / "latest.html"
+    assert latest.read_text("utf-8") == page
+
+
+def test_first_publication_and_build_time_report(settings: Settings) -> None:
+    _warehouse(settings.build_dir / RUN / "oref.duckdb", RUN, [("bmo_projects", "Projets", "projets", "2025", 5.0)])
+    # written by the build, before finish: no verdict recorded yet, no latest.html
+    path = write_report(settings, RUN, [CheckResult("bmo", "row_count", "gx", "error", "pass")], sources=[])
+    page = path.read_text("utf-8")
+    assert re.search(r"<h1>(.*?)</h1>", page).group(1) == "Construit, en attente de publication"  # type: ignore[union-attr]
+    assert "Aucune publication précédente : rien à comparer." in page
+    assert not (settings.reports_dir / "latest.html").exists()
+    assert "Ni documentation dbt ni paquet open data" in page
+
+    blocked = CheckResult("warehouse", "assert_every_indicator", "dbt", "error", "fail", "bmo_projects: no value")
+    write_report(settings, RUN, [blocked], status="blocked", reason="1 error-level check(s) failed; not publishing",
+                 sources=[])
+    page = path.read_text("utf-8")
+    assert re.search(r"<h1>(.*?)</h1>", page).group(1) == "Bloqué"  # type: ignore[union-attr]
+    assert "1 contrôle bloquant en échec. L'entrepôt publié n'a pas changé." in page
+    assert (settings.reports_dir / "latest.html").read_text("utf-8") == page
+
+
+def test_render_verdict(settings: Settings) -> None:
+    _published(settings)
+    record = _record(settings)
+    record_run(settings, record, _checks(), [], progress=lambda _: None, statuses=_sources())
+    text = render_verdict(settings)  # default: the latest run in the quality store
+    assert text == render_verdict(settings, RUN)
+    lines = text.splitlines()
+    assert lines[0].startswith("Publié en mode dégradé : La source France Travail — offres d'emploi")
+    assert "32 jours" in lines[0]
+    assert f"exécution {RUN} · territoire 972 · 2 juillet 2025 à 05:03 UTC" in text
+    offers = next(line for line in lines if line.strip().startswith("offers"))
+    assert "périmée" in offers and "millésime 2025-06" in offers and "il y a 32 jours" in offers
+    assert "HTTP 503 from api.francetravail.io" in offers
+    geo = next(line for line in lines if line.strip().startswith("geo"))
+    assert "inchangée" in geo and "il y a 61 jours" in geo
+    assert "Contrôles : 1 échec, 2 avertissements, 1 réussi" in text
+    assert lines[-1] == f"Rapport : {settings.reports_dir / f'quality-{RUN}.html'}"
+    assert NBSP not in text
+
+
+def test_render_verdict_without_runs(settings: Settings) -> None:
+    from oref.errors import OrefError
+
+    with pytest.raises(OrefError, match="no run recorded yet"):
+        render_verdict(settings)
+    with pytest.raises(OrefError, match="'nope' is not recorded"):
+        render_verdict(settings, "nope")
