@@ -1,15 +1,19 @@
 """Running dbt against a build file, and reading what it did.
 
 dbt runs as a child process (``dbt build``, ``dbt docs generate``) with the run's vars and its own
-target directory under ``runs/<run_id>/``; ``check_results`` turns its ``run_results.json`` into
+target directory under ``runs/<run_id>/``; on Linux the child dies with its parent (``PR_SET_PDEATHSIG``),
+so a run killed with ``kill -9`` leaves no dbt behind; ``check_results`` turns its ``run_results.json`` into
 the run's check results (tests, unit tests and failed model builds).
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,6 +21,7 @@ from pathlib import Path
 
 from oref.config import Settings
 from oref.errors import OrefError
+from oref.pause import pause_at
 from oref.quality.checks import CheckResult
 
 Progress = Callable[[str], None]
@@ -51,6 +56,23 @@ def log_dir(settings: Settings, run_id: str) -> Path:
     return settings.runs_dir / run_id / "dbt_logs"
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the dbt child, before exec: ask Linux to SIGKILL it when its parent dies.
+
+    A run killed with ``kill -9`` cannot stop its dbt; without this, dbt would keep writing into
+    the dead run's build file. Elsewhere than Linux this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def run(settings: Settings, build_path: Path, run_id: str, args: list[str],
         progress: Progress = print) -> tuple[int, Path]:
     """Run a dbt command against the build file; returns (exit code, target path).
@@ -69,20 +91,30 @@ def run(settings: Settings, build_path: Path, run_id: str, args: list[str],
         "--log-path", str(log_dir(settings, run_id)),
         "--vars", json.dumps(dbt_vars(settings, run_id)),
     ]
+    die_with_us = functools.partial(_die_with_parent, os.getpid())
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                               cwd=settings.dbt_project_dir)
+                               cwd=settings.dbt_project_dir, preexec_fn=die_with_us)
     assert process.stdout is not None
     tail: list[str] = []
-    for line in process.stdout:
-        line = line.rstrip()
-        tail = [*tail[-40:], line]
-        # show models as they are built and any test that did not pass; passing tests are counted
-        # in the run's summary instead
-        if m := _PROGRESS.search(line):
-            counter, status, what = m.group(1), m.group(2), m.group(3).rstrip(" .")
-            if status != "PASS":
-                progress(f"    dbt {counter} {status} {what}")
-    code = process.wait()
+    try:
+        for line in process.stdout:
+            line = line.rstrip()
+            tail = [*tail[-40:], line]
+            # show models as they are built and any test that did not pass; passing tests are counted
+            # in the run's summary instead
+            if m := _PROGRESS.search(line):
+                counter, status, what = m.group(1), m.group(2), m.group(3).rstrip(" .")
+                if status != "PASS":
+                    progress(f"    dbt {counter} {status} {what}")
+                if args[0] == "build":
+                    pause_at(settings, "dbt", run_id)  # fault injection for the crash tests (oref.pause)
+        code = process.wait()
+    finally:
+        # an exception here (Ctrl-C, a failing progress callback) must not leave dbt running
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
     if code not in (0, 1):
         raise OrefError(f"dbt crashed (exit {code}):\n" + "\n".join(tail))
     if code == 1 and not (target / "run_results.json").exists():

@@ -31,7 +31,8 @@ from oref.errors import OrefError, QualityGateError, SourceError
 from oref.http import HttpClient
 from oref.landing import LandingZone
 from oref.opendata import PostPublish, after_publish
-from oref.publish import PublishResult, serving_of, smoke_check_serving, write_serving
+from oref.pause import pause_at
+from oref.publish import PublishResult, clean_leftovers, serving_of, smoke_check_serving, write_serving
 from oref.publish import publish as swap_in
 from oref.quality.checks import CheckResult, load_checks, save_checks
 from oref.quality.report import write_report
@@ -152,6 +153,8 @@ def fetch_all(settings: Settings, run_id: str, progress: Progress = print,
         except OrefError as exc:
             result = FetchResult(name, "failed", message=str(exc))
         results.append(result)
+        if index == 1:
+            pause_at(settings, "fetch", run_id)  # fault injection for the crash tests (oref.pause)
         progress(f"[fetch {index}/{len(names)}] {name}: {result.status} ({result.rows} rows, "
                  f"{time.monotonic() - started:.1f}s){' — ' + result.message if result.status == 'failed' else ''}")
     return results
@@ -185,6 +188,7 @@ def _build(settings: Settings, run_id: str, progress: Progress) -> BuildResult:
     # builds/<run>/oref.duckdb: DuckDB names a file's catalog after its stem, and dbt's views refer to
     # it ("oref".raw.x); the build must carry the published name or staging views break once published
     path = settings.build_dir / run_id / "oref.duckdb"
+    clean_leftovers(settings, run_id, progress)  # what killed runs left in warehouse/ (oref.publish)
     path.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (path, Path(f"{path}.wal"), serving_of(path)):
         leftover.unlink(missing_ok=True)
@@ -205,6 +209,7 @@ def _build(settings: Settings, run_id: str, progress: Progress) -> BuildResult:
         con.close()
     progress("[dbt] build (models, data tests, unit tests) ...")
     _, target = dbt.run(settings, path, run_id, ["build"], progress)
+    pause_at(settings, "audit", run_id)  # fault injection for the crash tests (oref.pause)
     progress("[serving] marts -> serving.duckdb ...")
     save_checks(settings.runs_dir, run_id, "warehouse", [_serving_check(path)])
     result.serving = str(serving_of(path))

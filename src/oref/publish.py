@@ -17,6 +17,7 @@ import contextlib
 import os
 import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import duckdb
 
 from oref.config import Settings
 from oref.errors import PublishError
+from oref.pause import pause_at
 
 # What must be readable in a build before it may replace the published warehouse.
 SMOKE_QUERIES = {
@@ -179,6 +181,7 @@ def publish(settings: Settings, build_path: Path | str) -> PublishResult:
         os.replace(tmp_prev, previous)
     _fsync(build)
     _fsync(serving)
+    pause_at(settings, "publish", build.parent.name if build.parent.parent == settings.build_dir else None)
     os.replace(build, target)
     # right after the warehouse, on the same filesystem: readers of serving.duckdb see this run's
     # marts from here on
@@ -205,3 +208,38 @@ def rollback(settings: Settings) -> PublishResult:
     # the serving file must match the warehouse now published: rewrite it from that warehouse
     write_serving(current, settings.serving_path)
     return PublishResult(str(current), str(previous), current.stat().st_size, str(settings.serving_path))
+
+
+# what a killed publish, rollback or serving write leaves in warehouse/: never a published name
+_LEFTOVER_PATTERNS = (".*.tmp.duckdb", ".*.tmp.duckdb.wal", "*.previous.duckdb.tmp", "*.duckdb.rollback")
+
+
+def clean_leftovers(settings: Settings, current_run_id: str | None = None,
+                    progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Remove what killed runs left in ``warehouse/``; called with the run lock held, at a build's start.
+
+    - ``builds/<run_id>/`` of other runs: a run that ended cleanly leaves none (publishing moves
+      its file out) unless its build was blocked or it was killed. The newest ``keep_builds``
+      (``OREF_KEEP_BUILDS``, default 3) stay for debugging, older ones go. No other run is building
+      (the lock), so none of them is in use.
+    - temporary files of an interrupted swap, rollback or serving write.
+
+    The published ``oref.duckdb``, ``serving.duckdb``, ``oref.previous.duckdb`` and the quality
+    store are never touched. Returns what was removed.
+    """
+    removed: list[Path] = []
+    if settings.build_dir.is_dir():
+        builds = sorted((d for d in settings.build_dir.iterdir() if d.is_dir() and d.name != current_run_id),
+                        key=lambda d: d.stat().st_mtime, reverse=True)
+        for old in builds[max(settings.keep_builds, 0):]:
+            shutil.rmtree(old, ignore_errors=True)
+            removed.append(old)
+    if settings.warehouse_dir.is_dir():
+        for pattern in _LEFTOVER_PATTERNS:
+            for leftover in settings.warehouse_dir.glob(pattern):
+                leftover.unlink(missing_ok=True)
+                removed.append(leftover)
+    if removed and progress:
+        progress(f"[clean] removed {len(removed)} leftover(s) of earlier runs: "
+                 + ", ".join(str(p.relative_to(settings.warehouse_dir)) for p in removed))
+    return removed
