@@ -14,8 +14,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
+import os
 import re
+from datetime import datetime, timedelta
 from typing import Any
+
+from oref.errors import SourceError  # standard library only: cheap at parse time
+
+log = logging.getLogger("oref.airflow")
 
 # DuckDB lets one process at a time open a database file for writing, so every task that writes
 # the warehouse or the quality store (build, publish, finish) takes the single slot of this Airflow
@@ -55,37 +62,153 @@ def to_xcom(result: Any) -> dict[str, Any]:
     return payload
 
 
+class PermanentSourceError(SourceError):
+    """A source failed in a way a retry cannot cure (a 404, a 410, a refused token, a broken file).
+
+    Airflow's ``RetryRule`` matches exceptions by class, not by attribute: ``fetch_step`` re-raises a
+    ``SourceError`` whose ``permanent`` is true as this subclass, and the DAG's retry policy fails it
+    at once. Transient ones (5xx, 429, timeouts, dropped connections) stay ``SourceError`` and are
+    retried.
+    """
+
+    def __init__(self, error: SourceError) -> None:
+        # keep the original's message verbatim (it names the source, the file, the URL, the status)
+        Exception.__init__(self, str(error))
+        self.source, self.url, self.file = error.source, error.url, error.file
+        self.column, self.value, self._permanent = error.column, error.value, True
+
+
+# A run whose logical date is older than this is a backfill of a past month (the schedule is
+# monthly; a scheduled run late by a few days is still "now"): it rebuilds as of its data interval
+# instead of fetching today's files.
+AS_OF_AFTER = timedelta(days=32)
+
+
+def as_of_for(logical_date: datetime | None, data_interval_end: datetime | None, run_type: str,
+              now: datetime) -> datetime | None:
+    """The as-of date a DAG run builds at: ``None`` (current data) unless it replays a past month.
+
+    A backfill (``airflow backfill create``), or any run whose logical date is more than a schedule
+    interval in the past, reproduces what that month would have published: it fetches nothing and
+    builds from the files landed up to the end of its data interval (its logical date when the
+    timetable has none).
+    """
+    if logical_date is None:
+        return None
+    if run_type != "backfill" and now - logical_date <= AS_OF_AFTER:
+        return None
+    return data_interval_end or logical_date
+
+
+def _log_fetch(settings: Any, source: str, run_id: str, result: Any = None) -> None:
+    """One log line per landed file (URL, bytes, vintage, sha256) and per check (name, status, message)."""
+    from oref.quality.checks import checks_path
+    from oref.quality.store import landed_files
+
+    if result is not None:
+        log.info("fetch %s: %s, %d file(s), %d rows: %s", source, result.status, len(result.files), result.rows,
+                 result.message)
+    try:
+        files = [f for f in landed_files(settings) if f.source == source]
+    except (OSError, ValueError) as exc:  # a damaged manifest must not hide the fetch's own outcome
+        log.warning("fetch %s: the landing zone's manifests could not be read: %s", source, exc)
+        files = []
+    for f in files:
+        log.info("fetch %s: file %s url=%s bytes=%s vintage=%s data_vintage=%s rows=%s sha256=%s",
+                 source, f.name, f.url, f.bytes, f.vintage, f.data_vintage, f.rows, f.sha256)
+    path = checks_path(settings.runs_dir, run_id, source)
+    checks = json.loads(path.read_text("utf-8")) if path.is_file() else []
+    for c in checks:
+        log.info("fetch %s: check %s [%s/%s] %s: %s%s", source, c.get("check_name"), c.get("engine"),
+                 c.get("severity"), str(c.get("status", "")).upper(), c.get("message"),
+                 f" ({c['target']})" if c.get("target") else "")
+
+
 def fetch_step(source: str, airflow_run_id: str) -> dict[str, Any]:
-    """Fetch and land one source; raise ``SourceError`` if it failed.
+    """Fetch and land one source; raise ``SourceError`` (``PermanentSourceError``) if it failed.
 
     Each source is its own task, so one failing source fails only its task: the others still
-    land, and the build (which needs every source) does not run.
+    land, and the build reads each source's state from the step records (a ``use_last_good``
+    source that failed is built from its last good files, a ``block`` source blocks the build).
     """
     from oref.config import Settings
-    from oref.errors import SourceError
     from oref.pipeline import fetch_source
 
     settings = Settings.from_env()
     # Every task of a DAG run derives the same oref run id, which is how build finds the checks
     # the fetch tasks recorded under runs/<run id>/.
-    result = fetch_source(settings, source, run_id=sanitize_run_id(airflow_run_id))
+    run_id = sanitize_run_id(airflow_run_id)
+    try:
+        result = fetch_source(settings, source, run_id=run_id)
+    except SourceError as exc:
+        _log_fetch(settings, source, run_id)
+        if exc.permanent:
+            log.error("fetch %s failed permanently, not retried: %s", source, exc)
+            raise PermanentSourceError(exc) from exc
+        log.warning("fetch %s failed, transient (retried while retries remain): %s", source, exc)
+        raise
+    _log_fetch(settings, source, run_id, result)
     if result.status == "failed":
         # fetch_source raises on failure; a "failed" result returned instead must still fail the
-        # task, or the build would run on a partial landing zone.
+        # task, so the step's state in the UI matches its record.
         raise SourceError(source, result.message or "fetch reported status 'failed'")
     return to_xcom(result)
 
 
-def build_step(airflow_run_id: str) -> dict[str, Any]:
+def skip_fetch_step(source: str, airflow_run_id: str, as_of: datetime) -> None:
+    """Record a fetch that a backfill does not make: the build reads the files landed up to ``as_of``."""
+    from oref.config import Settings
+    from oref.pipeline import record_step
+    from oref.quality.store import now
+    from oref.sources.base import FetchResult
+
+    message = f"not fetched: the run rebuilds as of {as_of.isoformat()}"
+    result = FetchResult(source, "skipped", message=message)
+    record_step(Settings.from_env(), sanitize_run_id(airflow_run_id), f"fetch_{source}", "skipped", now(),
+                result=dataclasses.asdict(result), as_of=as_of.isoformat())
+    log.info("fetch %s: %s", source, message)
+
+
+def build_step(airflow_run_id: str, as_of: datetime | None = None) -> dict[str, Any]:
     """Build a new warehouse file from the landing zone and audit it; ``path`` names the file.
 
-    Raises ``QualityGateError`` when an error-level check failed: that build is not published.
-    The fetch tasks' results reach the run's record through their step files, not through XCom.
+    It runs whatever the fetches' states (trigger rule ``all_done``): ``pipeline.build`` reads each
+    source's state from the fetch step records, builds a failed ``use_last_good`` source from its
+    last good files (a degraded run) and raises ``QualityGateError`` when a ``block`` source failed
+    or an error-level check failed: that build is not published. ``as_of`` (a backfill) builds from
+    the files landed up to that date.
     """
     from oref.config import Settings
     from oref.pipeline import build
 
-    return to_xcom(build(Settings.from_env(), run_id=sanitize_run_id(airflow_run_id)))
+    settings = Settings.from_env()
+    run_id = sanitize_run_id(airflow_run_id)
+    if as_of is None:
+        return to_xcom(build(settings, run_id=run_id))
+    log.info("build %s as of %s (a backfill: the files landed up to then)", run_id, as_of.isoformat())
+    return to_xcom(build(settings, run_id=run_id, as_of=as_of))  # type: ignore[call-arg,unused-ignore]
+
+
+def verdict_of(built: dict[str, Any]) -> str:
+    """``degraded`` when the build used a stale source's last good files, else ``published``."""
+    status = str(built.get("status") or "")
+    if status in ("published", "degraded"):
+        return status
+    return "degraded" if built.get("stale") or built.get("sources_stale") else "published"
+
+
+def asset_extra(built: dict[str, Any], airflow_run_id: str) -> dict[str, Any]:
+    """What the published Asset event carries: the run, its verdict and the row counts it loaded."""
+    rows = {str(k): int(v) for k, v in (built.get("rows") or {}).items()}
+    return {
+        "run_id": sanitize_run_id(airflow_run_id),
+        "airflow_run_id": airflow_run_id,
+        "verdict": verdict_of(built),
+        "rows": rows,
+        "rows_total": sum(rows.values()),
+        "checks_failed": int(built.get("checks_failed") or 0),
+        "checks_warned": int(built.get("checks_warned") or 0),
+    }
 
 
 def publish_step(build_path: str) -> dict[str, Any]:
@@ -97,16 +220,86 @@ def publish_step(build_path: str) -> dict[str, Any]:
 
 
 def export_step(airflow_run_id: str) -> dict[str, Any]:
-    """Write the open-data package and the dbt docs of what was just published, as ``oref run`` does."""
+    """Write the open-data package and the dbt docs of what was just published, as ``oref run`` does.
+
+    The dashboards are not re-imported here: under Airflow that is the ``oref_superset_refresh``
+    DAG's job, scheduled on the published Asset (``oref run`` still re-imports them itself).
+    """
     from oref.config import Settings
     from oref.pipeline import export
 
+    os.environ["OREF_SUPERSET_REFRESH"] = "0"  # this task's process only
     return to_xcom(export(Settings.from_env(), sanitize_run_id(airflow_run_id)))
 
 
 def finish_step(airflow_run_id: str) -> dict[str, Any]:
-    """Record the run in the quality store and write its report, whatever happened to the other tasks."""
+    """Record the run in the quality store and write its report (and the run's summary.json),
+    whatever happened to the other tasks."""
     from oref.config import Settings
     from oref.pipeline import finish
 
     return to_xcom(finish(Settings.from_env(), sanitize_run_id(airflow_run_id)))
+
+
+# --- the oref_superset_refresh DAG ---------------------------------------------------------------
+DEFAULT_SUPERSET_URL = "http://127.0.0.1:8088"
+
+
+def superset_url() -> str:
+    """The Superset whose caches the refresh warms: ``OREF_SUPERSET_URL``, else ``make up``'s."""
+    return (os.environ.get("OREF_SUPERSET_URL") or DEFAULT_SUPERSET_URL).rstrip("/")
+
+
+def reimport_dashboards_step() -> str:
+    """Re-import the dashboards into the data dir's Superset home (new publication stamp: new caches)."""
+    from oref.config import Settings
+    from oref.superset_assets import import_dashboards
+
+    settings = Settings.from_env()
+    home = settings.data_dir / "superset"
+    if not home.is_dir():
+        message = f"skipped: no Superset home at {home} (`oref superset-import` creates it)"
+    else:
+        import_dashboards(settings, log.info)
+        message = f"dashboards re-imported into {home}"
+    log.info("superset: %s", message)
+    return message
+
+
+def warm_caches_step(timeout: float = 60.0) -> dict[str, Any]:
+    """Request every dashboard chart's data once through Superset's API, so readers hit warm caches.
+
+    When no Superset answers at ``superset_url()``, the import alone stands: logged, not a failure.
+    """
+    import requests
+
+    from oref.config import Settings
+    from oref.superset_assets import data_dir_environment
+
+    base = superset_url()
+    try:
+        requests.get(f"{base}/health", timeout=5).raise_for_status()
+    except requests.RequestException as exc:
+        log.info("superset: no server answering at %s (%s); caches not warmed", base, type(exc).__name__)
+        return {"url": base, "warmed": 0, "failed": 0, "skipped": f"no Superset at {base}"}
+    env = data_dir_environment(Settings.from_env().data_dir)
+    session = requests.Session()
+    login = session.post(f"{base}/api/v1/security/login", timeout=timeout,
+                         json={"username": env["SUPERSET_ADMIN_USER"], "password": env["SUPERSET_ADMIN_PASSWORD"],
+                               "provider": "db"})
+    login.raise_for_status()
+    session.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+    warmed, failed = 0, []
+    dashboards = session.get(f"{base}/api/v1/dashboard/", timeout=timeout, params={"q": "(page_size:100)"})
+    dashboards.raise_for_status()
+    for dashboard in dashboards.json()["result"]:
+        charts = session.get(f"{base}/api/v1/dashboard/{dashboard['id']}/charts", timeout=timeout)
+        charts.raise_for_status()
+        for chart in charts.json()["result"]:
+            response = session.get(f"{base}/api/v1/chart/{chart['id']}/data/", timeout=timeout)
+            if response.ok:
+                warmed += 1
+            else:
+                failed.append(f"{chart.get('slice_name')}: HTTP {response.status_code}")
+    log.info("superset: %d chart(s) warmed at %s; %d failed %s", warmed, base, len(failed), failed[:10])
+    return {"url": base, "warmed": warmed, "failed": len(failed), "failures": failed[:20]}

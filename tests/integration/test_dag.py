@@ -9,9 +9,13 @@ The whole-DAG runs fetch the bundled snapshot from the loopback replay server, n
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
     from conftest import AirflowEnv
 
 DAG_ID = "oref_monthly_refresh"
+REFRESH_DAG_ID = "oref_superset_refresh"
+ASSET_NAME = "oref_published_warehouse"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGS_DIR = REPO_ROOT / "dags"
 SNAPSHOT_DIR = REPO_ROOT / "data" / "snapshot"
@@ -31,6 +37,10 @@ DAG_TEST_TIMEOUT = 900
 # Modules that must not be imported when the DAG file is parsed: the dag-processor re-parses it
 # every 30 s by default, and these take seconds to import (they are imported inside the tasks).
 HEAVY_MODULES = ("oref.pipeline", "duckdb", "dbt", "great_expectations")
+# The parse test's fetch probes: URSSAF answers 404 (permanent), MCF 503 (transient).
+RETRY_PROBES = ("urssaf", "mcf")
+URSSAF_DATASET = "etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last"
+URSSAF_PATH = f"/open.urssaf.fr/api/explore/v2.1/catalog/datasets/{URSSAF_DATASET}"
 
 
 # --- child side: runs in a fresh interpreter, with the test's Airflow environment ---------------
@@ -67,6 +77,10 @@ def _describe() -> dict[str, Any]:
         "max_active_runs": dag.max_active_runs,
         "doc_md": dag.doc_md or "",
         "tags": sorted(dag.tags),
+        "dagrun_timeout_s": dag.dagrun_timeout.total_seconds() if dag.dagrun_timeout else None,
+        "max_consecutive_failed_dag_runs": dag.max_consecutive_failed_dag_runs,
+        "on_failure_callback": type(dag.on_failure_callback).__name__,
+        "on_success_callback": type(dag.on_success_callback).__name__,
         "tasks": {
             t.task_id: {
                 "pool": t.pool,
@@ -81,7 +95,34 @@ def _describe() -> dict[str, Any]:
             for t in dag.tasks
         },
     }
+    refresh = bag.dags.get(REFRESH_DAG_ID)
+    if refresh is not None:
+        description["refresh_dag"] = {
+            "timetable": type(refresh.timetable).__name__,
+            "schedule_assets": sorted(a.name for a in refresh.schedule),  # type: ignore[union-attr]
+            "tasks": {t.task_id: sorted(t.upstream_task_ids) for t in refresh.tasks},
+        }
+    if os.environ.get("OREF_REPLAY_URL"):
+        description["retry_decisions"] = _retry_decisions(dag)
     return description
+
+
+def _retry_decisions(dag: Any) -> dict[str, Any]:
+    """Each probed source's fetch (faults injected by the parent): what it raised, what the policy decides."""
+    from oref.airflow_support import fetch_step
+
+    decisions: dict[str, Any] = {}
+    for source in RETRY_PROBES:
+        task = dag.get_task(f"fetch_{source}")
+        try:
+            fetch_step(source, "retry_probe")
+        except Exception as exc:
+            decision = task.retry_policy.evaluate(exc, 1, task.retries + 1)
+            decisions[source] = {"exception": type(exc).__name__, "message": str(exc),
+                                 "action": decision.action.value, "reason": decision.reason}
+        else:
+            decisions[source] = {"exception": None}
+    return decisions
 
 
 def _run() -> dict[str, Any]:
@@ -108,14 +149,45 @@ def _run() -> dict[str, Any]:
         tis = run.get_task_instances(session=session)
         states = {ti.task_id: str(ti.state) for ti in tis}
         durations = {ti.task_id: ti.duration for ti in tis}
-    return {
+        asset_events = _asset_events(session, run.run_id)
+    result: dict[str, Any] = {
         "state": str(run.state),
         "run_id": run.run_id,
         "seconds": seconds,
         "task_states": states,
         "task_seconds": durations,
         "returned": returned,
+        "asset_events": asset_events,
     }
+    if asset_events["events"]:
+        # what the scheduler would start on the event: the refresh DAG, once (no Superset here)
+        refresh = bag.dags[REFRESH_DAG_ID]
+        started = time.monotonic()
+        refresh_run = refresh.test()
+        with create_session() as session:
+            query = XComModel.get_many(run_id=refresh_run.run_id, key="return_value", dag_ids=REFRESH_DAG_ID)
+            result["refresh"] = {
+                "state": str(refresh_run.state),
+                "seconds": time.monotonic() - started,
+                "returned": {x.task_id: XComModel.deserialize_value(x) for x in session.scalars(query)},
+            }
+    return result
+
+
+def _asset_events(session: Any, run_id: str) -> dict[str, Any]:
+    """The published Asset's events from this run, and the DAG runs they queued."""
+    from airflow.models.asset import AssetDagRunQueue, AssetEvent, AssetModel
+    from sqlalchemy import select
+
+    events = session.execute(
+        select(AssetEvent.extra, AssetEvent.source_task_id).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+        .where(AssetModel.name == ASSET_NAME, AssetEvent.source_run_id == run_id)
+    ).all()
+    queued = session.scalars(
+        select(AssetDagRunQueue.target_dag_id).join(AssetModel, AssetDagRunQueue.asset_id == AssetModel.id)
+        .where(AssetModel.name == ASSET_NAME)
+    ).all()
+    return {"events": [{"extra": e.extra, "task": e.source_task_id} for e in events], "queued": sorted(queued)}
 
 
 def _child_main(argv: list[str]) -> int:
@@ -183,14 +255,51 @@ def _source_names() -> list[str]:
 
 @pytest.fixture(scope="module")
 def described(airflow_sqlite: AirflowEnv, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    result = _child(airflow_sqlite, ["describe"], tmp_path_factory.mktemp("describe"))
+    """The parsed DAGs, plus two fetches probed through the fetch task's code and its retry policy."""
+    from oref.replay import Fault, ReplayServer
+
+    tmp = tmp_path_factory.mktemp("describe")
+    faults = {URSSAF_PATH: [Fault(404, body=b"gone") for _ in range(20)],
+              "/opendata.caissedesdepots.fr/": [Fault(503, body=b"down") for _ in range(20)]}
+    with ReplayServer(SNAPSHOT_DIR, host="127.0.0.1", port=0, faults=faults) as replay:
+        env = {**_oref_env(replay.base_url, tmp / "data"), "OREF_HTTP_MAX_RETRIES": "0",
+               "OREF_HTTP_BACKOFF_BASE": "0"}
+        result = _child(airflow_sqlite, ["describe"], tmp, extra_env=env)
     assert result["import_errors"] == {}, result["import_errors"]
     assert DAG_ID in result["dag_ids"]
     return result
 
 
 def test_dags_folder_imports_without_error(described: dict[str, Any]) -> None:
-    assert described["dag_ids"] == [DAG_ID]
+    assert described["dag_ids"] == [DAG_ID, REFRESH_DAG_ID]
+
+
+def test_permanent_source_errors_fail_at_once_transient_ones_retry(described: dict[str, Any]) -> None:
+    decisions = described["retry_decisions"]
+    # a 404 (the source has moved): the policy fails the task on its first try, no retries
+    assert decisions["urssaf"]["exception"] == "PermanentSourceError", decisions
+    assert "source 'urssaf'" in decisions["urssaf"]["message"] and "404" in decisions["urssaf"]["message"]
+    assert decisions["urssaf"]["action"] == "fail"
+    # a 503: a plain SourceError, no rule matches, Airflow's retries apply (2, 15 minutes apart)
+    assert decisions["mcf"]["exception"] == "SourceError", decisions
+    assert "source 'mcf'" in decisions["mcf"]["message"] and "503" in decisions["mcf"]["message"]
+    assert decisions["mcf"]["action"] == "default"
+
+
+def test_dag_times_out_pauses_after_repeated_failures_and_alerts(described: dict[str, Any]) -> None:
+    dag = described["dag"]
+    # well past a normal run (minutes) plus its retries, well before the next month's run
+    assert 2 * 3600 <= dag["dagrun_timeout_s"] <= 24 * 3600
+    assert dag["max_consecutive_failed_dag_runs"] == 3
+    assert dag["on_failure_callback"] == dag["on_success_callback"] == "OrefRunNotifier"
+
+
+def test_superset_refresh_dag_is_scheduled_on_the_published_asset(described: dict[str, Any]) -> None:
+    refresh = described["refresh_dag"]
+    assert refresh["timetable"] == "AssetTriggeredTimetable"
+    assert refresh["schedule_assets"] == [ASSET_NAME]
+    assert refresh["tasks"] == {"reimport": [], "warm": ["reimport"]}
+    assert described["dag"]["tasks"]["publish"]["outlets"] == [ASSET_NAME]
 
 
 def test_dag_parse_is_cheap(described: dict[str, Any]) -> None:
@@ -219,12 +328,13 @@ def test_every_task_retries_and_has_a_timeout(described: dict[str, Any]) -> None
         assert task["execution_timeout_s"], task_id
 
 
-def test_every_source_has_a_fetch_task_and_all_gate_the_build(described: dict[str, Any]) -> None:
+def test_every_source_has_a_fetch_task_and_the_build_waits_for_all(described: dict[str, Any]) -> None:
     tasks = described["dag"]["tasks"]
     fetch_ids = sorted(f"fetch_{name}" for name in _source_names())
     assert sorted(t for t in tasks if t.startswith("fetch_")) == fetch_ids
     assert tasks["build"]["upstream"] == fetch_ids
-    assert tasks["build"]["trigger_rule"] == "all_success"
+    # a failed fetch no longer blocks the build: it reads each source's state and decides
+    assert tasks["build"]["trigger_rule"] == "all_done"
     assert tasks["publish"]["upstream"] == ["build"]
 
 
@@ -260,6 +370,37 @@ def test_run_ids_are_safe_in_file_names(airflow_run_id: str, expected: str) -> N
 def test_long_run_ids_are_cut_but_stay_distinct() -> None:
     first, second = sanitize_run_id("x" * 300 + "a"), sanitize_run_id("x" * 300 + "b")
     assert len(first) <= 120 and len(second) <= 120 and first != second
+
+
+def test_backfills_of_past_months_build_as_of_their_interval_and_current_runs_do_not() -> None:
+    from datetime import UTC, datetime
+
+    from oref.airflow_support import as_of_for
+
+    now = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
+    june = datetime(2025, 6, 2, 5, 0, tzinfo=UTC)
+    # this month's scheduled run, even a few days late, and a manual trigger: today's data
+    assert as_of_for(datetime(2026, 11, 2, 5, 0, tzinfo=UTC), None, "scheduled", now) is None
+    assert as_of_for(now, now, "manual", now) is None
+    assert as_of_for(None, None, "manual", now) is None
+    # `airflow backfill create` of June 2025: as of its data interval's end (else its logical date)
+    assert as_of_for(june, datetime(2025, 6, 30, tzinfo=UTC), "backfill", now) == datetime(2025, 6, 30, tzinfo=UTC)
+    assert as_of_for(june, None, "backfill", now) == june
+    # a run for a month long past, however it was created, replays that month
+    assert as_of_for(june, june, "manual", now) == june
+
+
+def test_the_asset_event_carries_the_run_verdict_and_row_counts() -> None:
+    from oref.airflow_support import asset_extra
+
+    built = {"path": "/w/b.duckdb", "rows": {"raw.bmo": 1200, "raw.geo": 34}, "checks_failed": 0, "checks_warned": 2}
+    extra = asset_extra(built, "manual__2026-11-30T21:00:00+00:00")
+    assert extra == {"run_id": "manual__2026-11-30T21_00_00_00_00",
+                     "airflow_run_id": "manual__2026-11-30T21:00:00+00:00", "verdict": "published",
+                     "rows": {"raw.bmo": 1200, "raw.geo": 34}, "rows_total": 1234, "checks_failed": 0,
+                     "checks_warned": 2}
+    assert asset_extra({**built, "status": "degraded"}, "r")["verdict"] == "degraded"
+    assert asset_extra({**built, "sources_stale": ["offers"]}, "r")["verdict"] == "degraded"
 
 
 def test_results_pass_through_xcom_as_json() -> None:
@@ -319,61 +460,153 @@ def _assert_published(result: dict[str, Any], data_dir: Path, territory: str = "
     assert result["returned"]["finish"]["status"] == "published"
 
 
+class AlertReceiver:
+    """A loopback webhook: records each POSTed JSON body (the Airflow connection points here)."""
+
+    def __init__(self) -> None:
+        received: list[dict[str, Any]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                received.append({"path": self.path, "body": json.loads(body or b"null")})
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.received = received
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/oref-alerts"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> AlertReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def _dag_test(
-    airflow: AirflowEnv, tmp_path: Path, *, faults: dict[str, Any] | None = None, territory: str = "972"
+    airflow: AirflowEnv, tmp_path: Path, *, faults: dict[str, Any] | None = None, territory: str = "972",
+    data_dir: Path | None = None, alerts: AlertReceiver | None = None,
 ) -> tuple[dict[str, Any], Path]:
     from oref.replay import ReplayServer
 
-    data_dir = tmp_path / "data"
+    data_dir = data_dir or tmp_path / "data"
+    env = {
+        # the refresh DAG must be unpaused for the Asset event to queue its run, as in production
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "OREF_SUPERSET_URL": "http://127.0.0.1:9",  # no Superset here: the warm task says so
+    }
+    if alerts is not None:
+        env["AIRFLOW_CONN_OREF_ALERTS"] = alerts.url  # the URI form: http://host:port/path
     with ReplayServer(SNAPSHOT_DIR, host="127.0.0.1", port=0, faults=faults) as replay:
         result = _child(
-            airflow, ["run"], tmp_path, extra_env=_oref_env(replay.base_url, data_dir, territory),
+            airflow, ["run"], tmp_path, extra_env={**_oref_env(replay.base_url, data_dir, territory), **env},
             timeout=DAG_TEST_TIMEOUT
         )
     print(f"dag.test() took {result['seconds']:.1f} s; per task: {result['task_seconds']}")
     return result, data_dir
 
 
-@pytest.mark.slow
-def test_dag_test_runs_green_and_publishes(airflow_sqlite: AirflowEnv, tmp_path: Path) -> None:
+def _oref_sources(data_dir: Path) -> dict[str, str]:
+    """``oref sources --json``: each source's last status, as an operator reads it."""
+    proc = subprocess.run([str(REPO_ROOT / ".venv" / "bin" / "oref"), "sources", "--json"], capture_output=True,
+                          text=True, timeout=120, check=False, env={**os.environ, "OREF_DATA_DIR": str(data_dir)})
+    assert proc.returncode == 0, proc.stderr
+    return {row["source"]: row["status"] for row in json.loads(proc.stdout)}
+
+
+@pytest.fixture(scope="module")
+def green_run(airflow_sqlite: AirflowEnv, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
     """For Guadeloupe: territory is configuration, the same DAG and code build any département
     (the CLI's run for Martinique is the shared run of the e2e tests)."""
-    result, data_dir = _dag_test(airflow_sqlite, tmp_path, territory="971")
+    tmp = tmp_path_factory.mktemp("dag-green")
+    with AlertReceiver() as alerts:
+        result, data_dir = _dag_test(airflow_sqlite, tmp, territory="971", alerts=alerts)
+    result["_alerts"] = alerts.received
+    return result, data_dir
+
+
+@pytest.mark.slow
+def test_dag_test_runs_green_and_publishes(green_run: tuple[dict[str, Any], Path]) -> None:
+    result, data_dir = green_run
     _assert_published(result, data_dir, territory="971")
     for name in _source_names():
         assert result["returned"][f"fetch_{name}"]["status"] == "landed", result["returned"]
     # Every task derived the same oref run id from Airflow's.
-    assert result["returned"]["build"]["run_id"] == sanitize_run_id(result["run_id"])
+    run_id = sanitize_run_id(result["run_id"])
+    assert result["returned"]["build"]["run_id"] == run_id
+    # finish wrote the run's summary: `oref sources` shows the Airflow run's fetches
+    summary = json.loads((data_dir / "runs" / run_id / "summary.json").read_text("utf-8"))
+    assert (summary["run_id"], summary["status"]) == (run_id, "published")
+    assert _oref_sources(data_dir) == dict.fromkeys(_source_names(), "landed")
+    # a published run alerts nobody
+    assert result["_alerts"] == []
 
 
 @pytest.mark.slow
-def test_a_failed_source_fails_alone_and_blocks_publication(airflow_sqlite: AirflowEnv, tmp_path: Path) -> None:
+def test_the_publication_event_carries_its_verdict_and_starts_the_superset_refresh(
+    green_run: tuple[dict[str, Any], Path],
+) -> None:
+    result, _ = green_run
+    [event] = result["asset_events"]["events"]
+    extra = event["extra"]
+    assert event["task"] == "publish"
+    assert (extra["run_id"], extra["verdict"]) == (sanitize_run_id(result["run_id"]), "published")
+    assert extra["rows"] == result["returned"]["build"]["rows"] and extra["rows_total"] > 0
+    assert result["asset_events"]["queued"] == [REFRESH_DAG_ID]
+    # the refresh DAG, run once: no Superset home nor server in this data dir, and it says so
+    refresh = result["refresh"]
+    assert refresh["state"] == "success", refresh
+    assert refresh["returned"]["reimport"].startswith("skipped: no Superset home at ")
+    assert refresh["returned"]["warm"]["warmed"] == 0
+    assert refresh["returned"]["warm"]["skipped"] == "no Superset at http://127.0.0.1:9"
+    print(f"refresh DAG: {refresh['seconds']:.1f} s")
+
+
+@pytest.mark.slow
+def test_a_failed_source_fails_alone_the_build_runs_and_the_run_is_degraded(
+    airflow_sqlite: AirflowEnv, green_run: tuple[dict[str, Any], Path], tmp_path: Path,
+) -> None:
+    """The month after the green run, URSSAF answers 404: its last good files are built, the run
+    publishes as degraded, succeeds, and sends one alert naming the source."""
     from oref.replay import Fault
 
-    failing = "urssaf"
-    # Every request for the URSSAF dataset answers 404 (not retried by the HTTP client, so fast).
-    dataset = "etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last"
-    faults = {
-        f"/open.urssaf.fr/api/explore/v2.1/catalog/datasets/{dataset}": [Fault(404, body=b"gone") for _ in range(50)]
-    }
-    result, data_dir = _dag_test(airflow_sqlite, tmp_path, faults=faults)
+    first, first_data = green_run
+    data_dir = tmp_path / "data"
+    shutil.copytree(first_data, data_dir, symlinks=True)
+    faults = {URSSAF_PATH: [Fault(404, body=b"gone") for _ in range(50)]}
+    with AlertReceiver() as alerts:
+        result, _ = _dag_test(airflow_sqlite, tmp_path, faults=faults, territory="971", data_dir=data_dir,
+                              alerts=alerts)
     states = result["task_states"]
-    assert result["state"] == "failed"
-    assert states[f"fetch_{failing}"] == "failed"
-    assert all(states[f"fetch_{n}"] == "success" for n in _source_names() if n != failing), states
-    assert states["build"] == "upstream_failed"
-    assert states["publish"] == "upstream_failed"
-    assert states["export"] == "upstream_failed"
-    assert not (data_dir / "warehouse" / "oref.duckdb").exists()
-    # the run still ends with its record: blocked, naming the source that failed and why
-    assert states["finish"] == "success"
-    [(run_id, status, reason)] = _quality_runs(data_dir)
-    assert (run_id, status) == (sanitize_run_id(result["run_id"]), "blocked")
-    assert "source 'urssaf'" in reason and "HTTP 404" in reason
-    # It failed for the injected reason, recorded where the build's quality report reads it.
-    checks = data_dir / "runs" / sanitize_run_id(result["run_id"]) / "checks" / f"{failing}.json"
+    run_id = sanitize_run_id(result["run_id"])
+    assert states["fetch_urssaf"] == "failed"
+    assert all(states[f"fetch_{n}"] == "success" for n in _source_names() if n != "urssaf"), states
+    # the build ran after the failed fetch, and published
+    assert (states["build"], states["publish"], states["export"], states["finish"]) == ("success",) * 4, states
+    assert result["state"] == "success", f"{states}\n{result['_log'][-5000:]}"
+    runs = dict((r, (st, reason)) for r, st, reason in _quality_runs(data_dir))
+    status, reason = runs[run_id]
+    assert status == "degraded" and "urssaf" in (reason or ""), runs
+    [event] = result["asset_events"]["events"]
+    assert (event["extra"]["run_id"], event["extra"]["verdict"]) == (run_id, "degraded")
+    # one alert, on the loopback webhook of the Airflow connection
+    [alert] = alerts.received
+    assert alert["path"] == "/oref-alerts"
+    assert (alert["body"]["run_id"], alert["body"]["status"]) == (run_id, "degraded")
+    assert alert["body"]["report_path"].endswith(f"quality-{run_id}.html")
+    assert _oref_sources(data_dir)["urssaf"] == "failed"
+    # it failed for the injected reason, recorded where the report reads it
+    checks = data_dir / "runs" / run_id / "checks" / "urssaf.json"
     recorded = json.loads(checks.read_text(encoding="utf-8"))
     assert any(c["status"] == "fail" and "HTTP 404" in c["message"] for c in recorded), recorded
+    assert first["run_id"] != result["run_id"]
 
 
 @pytest.mark.services
