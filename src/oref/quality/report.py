@@ -66,6 +66,7 @@ SOURCE_STATE_FR = {
     "failed": "en échec",
     "skipped": "non récupérée",
 }
+UNIT_FR = {"part": "part (en %)", "points": "points de pourcentage"}
 POLICY_FR = {"block": "bloque la publication", "use_last_good": "derniers fichiers valides"}
 
 
@@ -455,8 +456,9 @@ def verdict_why(data: ReportData) -> str:
 
 
 def _count(n: int, noun: str) -> str:
-    if n == 1:
-        return f"1 {noun}"
+    """``3 contrôles réussis``; in French 0 and 1 take the singular."""
+    if n in (0, 1):
+        return f"{n} {noun}"
     words = noun.split(" ")
     return f"{fr_number(n)} " + " ".join(w if w.endswith(("s", "x")) else f"{w}s" for w in words)
 
@@ -498,7 +500,6 @@ tr.stale td{background:var(--warn-bg)} tr.failed td{background:var(--bad-bg)}
 .sub{display:block;color:var(--muted);font-size:12.5px}
 code,.sha{font-family:"DejaVu Sans Mono",Consolas,monospace;font-size:12.5px}
 .msg{white-space:pre-wrap}
-.up{color:var(--ok)} .down{color:var(--bad)}
 .note{color:var(--muted);font-style:italic}
 ul.links{padding-left:20px}
 details{margin-top:10px} summary{cursor:pointer;color:var(--muted)}
@@ -589,7 +590,7 @@ def _value(value: float | None, unit: str) -> str:
         return "—"
     if unit == "part":
         return fr_percent(value)
-    return fr_number(value, None if float(value).is_integer() else (2 if abs(value) < 100 else 1))
+    return fr_number(round(value, 2 if abs(value) < 100 else 1))
 
 
 def _move_rows(moves: list[Move]) -> str:
@@ -598,21 +599,20 @@ def _move_rows(moves: list[Move]) -> str:
         rel = m.relative
         if m.old_value is None or m.new_value is None:
             change = "nouvelle valeur" if m.old_value is None else "valeur disparue"
-            css = ""
         else:
             delta = m.new_value - m.old_value
-            css = "up" if delta > 0 else "down" if delta < 0 else ""
             abs_text = (fr_signed(round(delta * 100, 1), 1) + f"{NBSP}pt" if m.unit == "part"
-                        else fr_signed(delta, None if float(delta).is_integer() else 2))
+                        else fr_signed(round(delta, 2 if abs(delta) < 100 else 1)))
             rel_text = ("" if rel is None or math.isinf(rel) or m.old_value == 0
                         else f" ({fr_signed_percent(rel)})")
             change = abs_text + rel_text
         periods = (f"{_esc(m.old_period or '—')} → {_esc(m.new_period or '—')}"
                    if m.old_period != m.new_period else _esc(m.new_period or "—"))
         rows.append(
-            f"<tr><td>{_esc(m.label)}<span class='sub'><code>{_esc(m.code)}</code></span></td>"
+            f"<tr><td>{_esc(m.label)}<span class='sub'><code>{_esc(m.code)}</code>"
+            f"{' · ' + _esc(UNIT_FR.get(m.unit, m.unit)) if m.unit else ''}</span></td>"
             f"<td>{periods}</td><td class='num'>{_value(m.old_value, m.unit)}</td>"
-            f"<td class='num'>{_value(m.new_value, m.unit)}</td><td class='num {css}'>{change}</td></tr>")
+            f"<td class='num'>{_value(m.new_value, m.unit)}</td><td class='num'>{change}</td></tr>")
     return "\n".join(rows)
 
 
@@ -654,9 +654,11 @@ def render_html(settings: Settings, data: ReportData) -> str:
     counts = (f"<span class='pill {'bad' if failures else 'ok'}'>{_count(len(failures), 'échec')}</span>"
               f"<span class='pill {'warn' if warnings else 'ok'}'>{_count(len(warnings), 'avertissement')}</span>"
               f"<span class='pill same'>{_count(len(passed), 'contrôle réussi')}</span>")
-    stale = [s for s in data.sources if s.status == "stale"]
-    if stale:
-        counts += f"<span class='pill warn'>{_count(len(stale), 'source périmée')}</span>"
+    for state, css in (("failed", "bad"), ("stale", "warn"), ("landed", "ok"), ("unchanged", "same"),
+                       ("skipped", "same")):
+        n = sum(s.status == state for s in data.sources)
+        if n:
+            counts += f"<span class='pill {css}'>{_count(n, 'source ' + SOURCE_STATE_FR[state])}</span>"
 
     parts = [
         "<!doctype html>\n<html lang='fr'><head><meta charset='utf-8'>",
@@ -665,7 +667,7 @@ def render_html(settings: Settings, data: ReportData) -> str:
         "<body><main>",
         f"<section class='verdict {_attr(_verdict_class(data))}' id='verdict'><h1>{_esc(title)}</h1>",
         f"<p class='why'>{_esc(verdict_why(data))}</p>{detail}",
-        "<ul class='facts'>" + "".join(f"<li><b>{k} :</b> {v}</li>" for k, v in facts) + "</ul>",
+        "<ul class='facts'>" + "".join(f"<li><b>{k}{NBSP}:</b> {v}</li>" for k, v in facts) + "</ul>",
         f"<div class='counts'>{counts}</div></section>",
     ]
     # sources
@@ -689,11 +691,14 @@ def render_html(settings: Settings, data: ReportData) -> str:
                      "publication précédente.</p>")
     else:
         shown = min(len(moves.moves), MOVES_SHOWN)
+        since = ("depuis la publication précédente" if data.status in ("published", "degraded")
+                 else "par rapport à l'entrepôt publié (cette construction n'est pas publiée)")
         parts.append(
             f"<p>{_count(moves.changed, 'indicateur')} sur {fr_number(moves.compared)} "
-            f"{'a' if moves.changed == 1 else 'ont'} changé depuis la publication précédente (dernière "
+            f"{'a' if moves.changed <= 1 else 'ont'} changé {since} (dernière "
             f"période de chaque indicateur, territoire {_esc(settings.territory.label)}) ; "
-            f"{'le' if shown == 1 else f'les {shown}'} plus fort{'s' if shown > 1 else ''} en valeur relative :</p>"
+            f"{'le' if shown == 1 else f'les {shown}'} plus fort{'s' if shown > 1 else ''} "
+            f"en valeur relative{NBSP}:</p>"
             "<table><colgroup><col style='width:38%'><col style='width:13%'><col style='width:15%'>"
             "<col style='width:15%'><col></colgroup><thead><tr><th>Indicateur</th><th>Période</th>"
             "<th class='num'>Avant</th><th class='num'>Maintenant</th><th class='num'>Évolution</th></tr>"
@@ -818,7 +823,8 @@ def render_verdict(settings: Settings, run_id: str | None = None) -> str:
         sources = sources_from_steps(settings, run_id)
     data = ReportData(run_id, record.status, record.reason, record, sources, checks, Moves([]), [])
     failures, warnings = _failures(checks), _warnings(checks)
-    lines = [f"{verdict_title(data)} : {verdict_why(data)}"]
+    why = verdict_why(data)
+    lines = [f"{verdict_title(data)} : {why[:1].lower() + why[1:]}"]
     if record.reason:
         lines.append(f"  détail : {record.reason.splitlines()[0]}")
     context = f"exécution {run_id} · territoire {record.territory} · {fr_datetime(record.finished_at)}"
