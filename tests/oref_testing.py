@@ -102,14 +102,15 @@ class SourceHarness:
             replay_url=server.base_url, snapshot_dir=snapshot, max_retries=1, backoff_base=0.01)
         return base.with_(**changes) if changes else base
 
-    def fetch(self, settings: Settings, source: Source, *, run_id: str = "run-1") -> FetchResult:
+    def fetch(self, settings: Settings, source: Source, *, run_id: str = "run-1",
+              refresh: bool = False) -> FetchResult:
         from oref.http import HttpClient
         from oref.landing import LandingZone
         from oref.sources.base import FetchContext
 
         self.checks, self.sleeps = [], []
         with HttpClient(settings, rate_limits=source.rate_limits, sleep=self.sleeps.append) as http:
-            ctx = FetchContext(settings, http, LandingZone(settings), run_id)
+            ctx = FetchContext(settings, http, LandingZone(settings), run_id, refresh=refresh)
             try:
                 return source.fetch(ctx)
             finally:

@@ -173,3 +173,44 @@ def test_landing_suite_passes_on_the_snapshot_and_blocks_an_offer_outside_the_te
     assert "landing suite offers_landing failed (department_in_territory:" in str(info.value)
     assert "'75'" in str(info.value) and "quarantined:" in str(info.value)
     assert not (sources.tmp_path / "bad" / "landing" / "offers").exists()
+
+
+def test_invalid_json_from_the_search_api_names_the_source_and_url(sources: SourceHarness) -> None:
+    with sources.serve(faults={SEARCH: [Fault(200, body=b'{"resultats": [')] * 2}) as server, \
+            pytest.raises(SourceError) as info:
+        sources.fetch(sources.settings(server, "972", data_dir="."), OffersSource(env=ENV))
+    message = str(info.value)
+    assert message.startswith("source 'offers': ") and "invalid JSON" in message
+    assert "url: https://api.francetravail.io/partenaire/offresdemploi/v2/offres/search" in message
+    assert not (sources.tmp_path / "landing" / "offers").exists()
+
+
+def test_a_token_answer_that_is_not_json_names_the_token_url(sources: SourceHarness) -> None:
+    token_path = "/entreprise.francetravail.fr/connexion/oauth2/access_token"
+    with sources.serve(faults={token_path: [Fault(200, body=b"<html>maintenance</html>")] * 2}) as server, \
+            pytest.raises(SourceError) as info:
+        sources.fetch(sources.settings(server, "972", data_dir="."), OffersSource(env=ENV))
+    assert "invalid JSON" in str(info.value)
+    assert "url: https://entreprise.francetravail.fr/connexion/oauth2/access_token" in str(info.value)
+
+
+def test_a_redirect_loop_names_the_source_and_url(sources: SourceHarness) -> None:
+    with sources.serve(faults={SEARCH: [Fault(302, {"Location": SEARCH})] * 40}) as server, \
+            pytest.raises(SourceError) as info:
+        sources.fetch(sources.settings(server, "972", data_dir="."), OffersSource(env=ENV))
+    assert "redirect loop" in str(info.value) and "url: https://api.francetravail.io/" in str(info.value)
+    assert info.value.permanent
+
+
+def test_a_rerun_in_the_month_reuses_its_extract_unless_refresh(sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        settings = sources.settings(server, "972", data_dir=".")
+        first = sources.fetch(settings, OffersSource(env=ENV))
+        second = sources.fetch(settings, OffersSource(env=ENV))
+        assert (first.status, second.status, sources.requests) == ("landed", "unchanged", 0)
+        assert second.files == first.files and second.rows == first.rows == 355
+        assert "was reused" in second.message and "--refresh offers" in second.message
+        served = len(server.requests)
+        refreshed = sources.fetch(settings, OffersSource(env=ENV), refresh=True)
+        assert refreshed.status == "unchanged" and sources.requests == 1 + 13 * 5  # re-paged, same sha256
+        assert len(server.requests) == served + 1 + 13 * 5

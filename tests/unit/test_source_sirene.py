@@ -172,3 +172,26 @@ def test_emulator_answers_an_empty_result_for_a_departement_without_companies(so
     assert document == {"results": [], "total_results": 0, "page": 1, "per_page": 25, "total_pages": 0}
     assert guadeloupe["total_results"] == 261
     assert {e["departement"] for r in guadeloupe["results"] for e in r["matching_etablissements"]} == {"971"}
+
+
+def test_invalid_json_and_a_redirect_loop_name_the_source_and_url(sources: SourceHarness) -> None:
+    for fault, expected in ((Fault(200, body=b'{"results": [{"siren"'), "invalid JSON"),
+                            (Fault(302, {"Location": SEARCH}), "redirect loop")):
+        with sources.serve(faults={SEARCH: [fault] * 40}) as server, pytest.raises(SourceError) as info:
+            sources.fetch(sources.settings(server, "972", data_dir="d"), SireneSource())
+        assert str(info.value).startswith("source 'sirene': departement=972 page 1: ")
+        assert expected in str(info.value)
+        assert "url: https://recherche-entreprises.api.gouv.fr/search" in str(info.value)
+
+
+def test_a_rerun_in_the_month_makes_no_request_unless_refresh(sources: SourceHarness) -> None:
+    with sources.serve() as server:
+        settings = sources.settings(server, "972", data_dir="d", max_retries=2)
+        first = sources.fetch(settings, SireneSource())
+        served = len(server.requests)
+        second = sources.fetch(settings, SireneSource())
+        assert (first.status, second.status) == ("landed", "unchanged")
+        assert sources.requests == 0 and len(server.requests) == served
+        assert second.message.startswith("the extract of ") and "`oref fetch --refresh sirene`" in second.message
+        assert sources.fetch(settings, SireneSource(), refresh=True).status == "unchanged"
+        assert sources.requests > 0

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from oref.config import Settings
 from oref.errors import HttpError, SourceError
 from oref.http import Download, HttpClient
-from oref.landing import LandedFile, LandingZone
+from oref.landing import LandedFile, LandingZone, is_older_vintage
 from oref.quality.checks import CheckResult
 from oref.reference import SourceMetadata, source_metadata
 
@@ -47,6 +47,13 @@ class FetchContext:
     landing: LandingZone
     run_id: str
     checks: list[CheckResult] = field(default_factory=list)
+    # False: the monthly API extracts (offers, sirene) reuse this month's landed extract instead of
+    # re-paging the API; True (``--refresh SOURCE``): ask the API for a new one
+    refresh: bool = False
+
+    def record_landing_problems(self) -> None:
+        """Move the landing zone's warnings (unreadable manifests, files without one) to the checks."""
+        self.checks.extend(self.landing.drain_problems())
 
 
 @dataclass
@@ -76,6 +83,12 @@ class Source:
     name: ClassVar[str]
     # requests per second per host, for politeness
     rate_limits: ClassVar[dict[str, float]] = {}
+    # what a failed fetch (download or validation) does to the run. "use_last_good": the build reads
+    # the source's last landed good files and the run publishes as "degraded", naming the source, its
+    # vintage and age; "block": nothing is published, as when the source has never landed anything.
+    # Every source keeps the default: each one's landed files stay valid for a month or more, and one
+    # publisher being down should not hold back the others' new data.
+    on_failure: ClassVar[Literal["block", "use_last_good"]] = "use_last_good"
 
     @property
     def metadata(self) -> SourceMetadata:
@@ -163,7 +176,9 @@ def fetch_file(
     Raises ``SourceError`` naming the source, URL and problem; a rejected download is moved to the
     quarantine folder, never to the landing zone.
     """
+    landed_before = ctx.landing.files(source, name)
     latest = ctx.landing.latest(source, name)
+    ctx.record_landing_problems()
     same_url = latest is not None and latest.manifest.get("request") == _request_key(url, params)
     try:
         download = ctx.http.download(
@@ -183,6 +198,14 @@ def fetch_file(
         download.path.unlink(missing_ok=True)
         log.info("%s: %s unchanged (same sha256)", source, name)
         return FileOutcome("unchanged", latest)
+    known = next((f for f in landed_before if f.sha256 == download.sha256), None)
+    if known is not None and latest is not None:
+        # a file landed before and set aside (an older vintage) is served again: not landed twice
+        assert download.path is not None
+        download.path.unlink(missing_ok=True)
+        if is_older_vintage(known.data_vintage, latest.data_vintage):
+            ctx.checks.append(older_vintage_check(source, name, url, known, latest))
+        return FileOutcome("unchanged", latest)
     try:
         sniff(_require_path(download), kind, source=source, url=url)
         try:
@@ -200,7 +223,58 @@ def fetch_file(
         source, name, download, rows=validated.rows, data_vintage=validated.data_vintage, run_id=ctx.run_id,
         extra={"request": _request_key(url, params), **validated.extra},
     )
+    if latest is not None and is_older_vintage(validated.data_vintage, latest.data_vintage):
+        # kept (the landing zone keeps everything) but not used: the build reads the newest data vintage
+        ctx.checks.append(older_vintage_check(source, name, url, landed, latest))
+        log.warning("%s: %s", source, ctx.checks[-1].message)
+        return FileOutcome("unchanged", latest)
     return FileOutcome("landed", landed)
+
+
+OLDER_VINTAGE_CHECK = "older_vintage_not_used"
+
+
+def older_vintage_check(source: str, name: str, url: str, older: LandedFile, current: LandedFile) -> CheckResult:
+    """The ``warn`` of a publisher serving an older data vintage than one already landed."""
+    return CheckResult(
+        source, OLDER_VINTAGE_CHECK, "oref", "warn", "fail",
+        f"source {source!r}: {url} serves data vintage {older.data_vintage} of {name}, older than the "
+        f"vintage {current.data_vintage} already landed ({current.path.name}, landed {current.vintage}): "
+        f"kept in the landing zone as {older.path}, not used",
+        observed=older.data_vintage, target=name)
+
+
+EXTRA_COLUMNS_CHECK = "no_unexpected_columns"
+
+
+def extra_columns_check(source: str, file: str, new: list[str]) -> CheckResult:
+    """A column the source does not declare: a ``warn`` (ignored by the load), never a blocking error."""
+    return CheckResult(source, EXTRA_COLUMNS_CHECK, "oref", "warn", "fail" if new else "pass",
+                       f"source {source!r}: new column(s) {new} in {file}, not declared: ignored" if new else "",
+                       observed=", ".join(new), target=file)
+
+
+def reuse_monthly_extract(ctx: FetchContext, source: str, name: str) -> FetchResult | None:
+    """This month's landed extract of an API source (offers, sirene), unless ``ctx.refresh`` asks for a new one.
+
+    The API extracts are monthly periods: a rerun in a month that already has its extract reuses it
+    (status ``unchanged``, no request made) instead of re-paging the API.
+    """
+    if ctx.refresh:
+        return None
+    landed = ctx.landing.latest(source, name)
+    ctx.record_landing_problems()
+    if landed is None:
+        return None
+    from datetime import UTC, datetime
+
+    period = datetime.now(UTC).strftime("%Y-%m")
+    if landed.fetched_at.astimezone(UTC).strftime("%Y-%m") != period:
+        return None
+    message = (f"the extract of {period} ({name}, landed {landed.vintage}) was reused; "
+               f"`oref fetch --refresh {source}` asks the API for a new one")
+    log.info("%s: %s", source, message)
+    return FetchResult(source, "unchanged", [str(landed.path)], int(landed.manifest.get("rows") or 0), message)
 
 
 def _require_path(download: Download) -> Path:

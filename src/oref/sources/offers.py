@@ -45,6 +45,7 @@ from oref.sources.base import (
     Source,
     gx_gate,
     provenance_select,
+    reuse_monthly_extract,
     sql_literal,
     table_rows,
 )
@@ -119,12 +120,27 @@ class TokenProvider:
             detail = response.text[:200].replace("\n", " ")
             raise SourceError("offers", f"token request refused: HTTP {response.status_code} {detail}",
                               url=TOKEN_URL)
-        document = response.json()
-        lifetime = float(document.get("expires_in") or 0)
+        document = json_document(response, TOKEN_URL)
+        if not isinstance(document, dict) or not document.get("access_token"):
+            raise SourceError("offers", "token answer without 'access_token'", url=TOKEN_URL,
+                              value=response.content[:120].decode("utf-8", "replace"))
+        try:
+            lifetime = float(document.get("expires_in") or 0)
+        except (TypeError, ValueError):
+            raise SourceError("offers", "token answer with a non-numeric 'expires_in'", url=TOKEN_URL,
+                              value=document.get("expires_in")) from None
         self._token = str(document["access_token"])
         # renew a minute early (or half-way through a short-lived token) so no call carries a dying token
         self._expires_at = self._clock() + lifetime - min(60.0, lifetime / 2)
         self.issued += 1
+
+
+def json_document(response: requests.Response, url: str) -> Any:
+    """The JSON of an API answer, or a ``SourceError`` naming the URL and what came instead."""
+    try:
+        return HttpClient.json_of(response, url)
+    except HttpError as exc:
+        raise SourceError("offers", str(exc), url=url) from exc
 
 
 def parse_content_range(value: str | None) -> tuple[int, int, int]:
@@ -185,8 +201,8 @@ class OffersClient:
                 raise SourceError("offers", f"unexpected HTTP {response.status_code}", url=SEARCH_URL)
             if total is not None and total > self.max_results:
                 return self._split(rome, window, total)
-            body = response.json()
-            results = body.get("resultats")
+            body = json_document(response, SEARCH_URL)
+            results = body.get("resultats") if isinstance(body, dict) else None
             if not isinstance(results, list):
                 raise SourceError("offers", f"response without 'resultats' for {params}", url=SEARCH_URL)
             pending.append({"query": params, "status": response.status_code,
@@ -283,6 +299,9 @@ class OffersSource(Source):
             log.warning("offers: %s", SKIP_MESSAGE)
             return FetchResult(self.name, "skipped", message=SKIP_MESSAGE)
         settings = ctx.settings
+        reused = reuse_monthly_extract(ctx, self.name, landed_name(settings))
+        if reused is not None:
+            return reused
         queries = scope_queries(settings)
         tokens = TokenProvider(ctx.http, credentials)
         responses: list[dict[str, Any]] = []

@@ -45,6 +45,7 @@ from oref.sources.base import (
     Source,
     gx_gate,
     provenance_select,
+    reuse_monthly_extract,
     sql_literal,
     table_rows,
 )
@@ -94,6 +95,13 @@ def check_page(document: Any, *, page: int, file: str) -> None:
     missing = [k for k in PAGE_KEYS if k not in document]
     if missing:
         raise SourceError("sirene", f"page {page}: missing key(s) {missing}", file=file)
+    if not isinstance(document["results"], list) or not all(isinstance(c, Mapping) for c in document["results"]):
+        raise SourceError("sirene", f"page {page}: 'results' is not a list of companies", file=file,
+                          value=str(document["results"])[:80])
+    for key in ("total_results", "total_pages"):
+        if not isinstance(document[key], int) or document[key] < 0:
+            raise SourceError("sirene", f"page {page}: {key} is not a count", file=file, column=key,
+                              value=document[key])
     for company in document["results"]:
         gone = [k for k in COMPANY_KEYS if k not in company]
         if gone:
@@ -125,6 +133,7 @@ def land_pages(ctx: FetchContext, *, source: str, name: str, pages: list[dict[st
         size = tmp.tell()
     sha256 = digest.hexdigest()
     latest = ctx.landing.latest(source, name)
+    ctx.record_landing_problems()
     if latest is not None and latest.sha256 == sha256:
         Path(tmp.name).unlink(missing_ok=True)
         log.info("%s: %s unchanged (same sha256)", source, name)
@@ -186,6 +195,9 @@ class SireneSource(Source):
     def fetch(self, ctx: FetchContext) -> FetchResult:
         settings = ctx.settings
         name = landed_name(settings)
+        reused = reuse_monthly_extract(ctx, self.name, name)
+        if reused is not None:
+            return reused
         queries = scope_queries(settings)
         pages: list[dict[str, Any]] = []
         companies = 0
