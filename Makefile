@@ -11,7 +11,7 @@ export OREF_DATA_DIR ?= $(CURDIR)/data
 export UV_PYTHON ?= 3.11
 
 .PHONY: help install run test check test-services lint up down fetch status clean docs snapshot \
-        dashboards dashboards-record bench bench-superset
+        dashboards dashboards-record bench bench-superset bench-noop
 
 help:
 	@echo "make run            fetch the bundled snapshot over HTTP (loopback), build, test, publish, import dashboards"
@@ -26,7 +26,7 @@ help:
 	@echo "make snapshot REAL_DIR=...  regenerate data/snapshot from the real inputs (byte-reproducible)"
 	@echo "make dashboards     write superset/assets from the dashboards' code (src/oref/dashboards)"
 	@echo "make dashboards-record  record changed charts' queries from a running Superset (make up)"
-	@echo "make bench          the benchmarks (bench-superset: chart-data latency), into docs/benchmarks.md"
+	@echo "make bench          the benchmarks (bench-noop: a rerun with nothing new vs a cold run; bench-superset: chart-data latency), into docs/benchmarks.md"
 
 $(UV):
 	python3 -m pip install --quiet --user uv
@@ -78,7 +78,11 @@ dashboards-record: .venv/.installed
 	  --password-file $(OREF_DATA_DIR)/secrets/superset_admin_password
 
 # Benchmarks measure, tests assert: nothing here is timed in `make test`.
-bench: bench-superset
+bench: bench-noop bench-superset
+
+# a cold run and a rerun with nothing new, 3 rounds: the rerun must stay within 10 % of the cold run
+bench-noop: install
+	$(PY) -m oref.bench_noop
 
 bench-superset: install
 	$(PY) -m oref.dashboards.bench

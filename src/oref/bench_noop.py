@@ -1,0 +1,141 @@
+"""``make bench-noop``: a run with nothing new against a cold run, as the issue measures it.
+
+Three rounds, each on a new empty data directory: a cold ``oref run`` (everything fetched, built,
+audited, published, exported), then at once the same command again, which finds nothing new and
+stops after its fetches (``oref.fingerprint``). The medians, the ratio (target ≤ 10 %) and where the
+no-op run spends its time (per source fetch, the rest) go to ``docs/benchmarks.md`` between markers;
+the raw figures to ``<data_dir>/bench/noop-<stamp>.json``.
+
+Both runs are the real command in snapshot mode (the snapshot served on loopback), with the
+dashboards' refresh off (no Superset home in a fresh data directory anyway).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from oref.config import PROJECT_ROOT, Settings
+
+DOC = PROJECT_ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- bench-noop:begin -->", "<!-- bench-noop:end -->"
+ROUNDS = 3
+TARGET = 0.10
+_FETCH = re.compile(r"^\[fetch \d+/\d+\] (\w+): (\w+) \(.*?, ([\d.]+)s\)", re.MULTILINE)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def write_doc(section: str, doc: Path = DOC) -> None:
+    """Replace this benchmark's section of the shared file (between its markers), or append it."""
+    text = doc.read_text("utf-8")
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + section + rest.split(END, 1)[1].lstrip("\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    doc.write_text(text, "utf-8")
+
+
+def _oref_run(data_dir: Path) -> tuple[float, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OREF_")}
+    env.update({"OREF_DATA_DIR": str(data_dir), "OREF_SOURCE_MODE": "snapshot", "OREF_SUPERSET_REFRESH": "0"})
+    started = time.perf_counter()
+    proc = subprocess.run([str(Path(sys.executable).with_name("oref")), "run"], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"oref run failed (exit {proc.returncode}) in {data_dir}:\n{proc.stdout[-4000:]}")
+    return elapsed, proc.stdout
+
+
+def measure(rounds: int = ROUNDS) -> dict[str, object]:
+    results: list[dict[str, object]] = []
+    for index in range(1, rounds + 1):
+        with tempfile.TemporaryDirectory(prefix="oref-bench-noop-") as tmp:
+            data_dir = Path(tmp) / "data"
+            cold, _ = _oref_run(data_dir)
+            noop, output = _oref_run(data_dir)
+            if "not rebuilt" not in output:
+                raise SystemExit(f"the rerun rebuilt: nothing new was expected\n{output[-4000:]}")
+            fetches = {name: float(seconds) for name, _, seconds in _FETCH.findall(output)}
+            results.append({"cold_s": round(cold, 2), "noop_s": round(noop, 2), "noop_fetch_s": fetches})
+            print(f"round {index}/{rounds}: cold {cold:.1f}s, no-op {noop:.1f}s "
+                  f"(fetches {sum(fetches.values()):.1f}s)", flush=True)
+    cold_median = statistics.median(float(r["cold_s"]) for r in results)  # type: ignore[arg-type]
+    noop_median = statistics.median(float(r["noop_s"]) for r in results)  # type: ignore[arg-type]
+    return {"rounds": results, "cold_median_s": round(cold_median, 2), "noop_median_s": round(noop_median, 2),
+            "ratio": round(noop_median / cold_median, 4)}
+
+
+def section(figures: dict[str, object], measured_at: str) -> str:
+    ratio = float(figures["ratio"])  # type: ignore[arg-type]
+    rounds: list[dict[str, object]] = figures["rounds"]  # type: ignore[assignment]
+    per_source: dict[str, list[float]] = {}
+    for r in rounds:
+        for name, seconds in r["noop_fetch_s"].items():  # type: ignore[union-attr]
+            per_source.setdefault(name, []).append(seconds)
+    lines = [
+        BEGIN,
+        "## Nothing new, nothing rebuilt (`make bench-noop`)",
+        "",
+        f"Measured {measured_at} on {machine()}, with other work running on the machine. {len(rounds)} rounds, "
+        "each on a new empty data directory: a cold `oref run` (snapshot served on loopback: fetch, build, "
+        "audit, publish, export), then the same command again, which finds no new file and the same "
+        "fingerprint as the published run and stops after its fetches (status `unchanged`). Wall-clock "
+        "seconds of the whole command, medians.",
+        "",
+        f"- Cold run: **{figures['cold_median_s']} s**; rerun with nothing new: **{figures['noop_median_s']} s**.",
+        f"- Ratio: **{ratio:.1%}** of a cold run. Target ≤ {TARGET:.0%}: "
+        f"**{'met' if ratio <= TARGET else 'not met'}**.",
+        "",
+        "| round | cold run (s) | no-op rerun (s) | its fetches (s) |",
+        "|---:|---:|---:|---:|",
+    ]
+    for index, r in enumerate(rounds, 1):
+        fetch_total = sum(r["noop_fetch_s"].values())  # type: ignore[union-attr]
+        lines.append(f"| {index} | {r['cold_s']} | {r['noop_s']} | {fetch_total:.1f} |")
+    lines += ["", "Where the no-op rerun spends its time, per source fetch (median seconds; the rest is "
+              "start-up, the replay server, the fingerprint and the run's record):", "",
+              "| source | seconds |", "|---|---:|"]
+    for name, values in per_source.items():
+        lines.append(f"| {name} | {statistics.median(values):.2f} |")
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    settings = Settings.from_env()
+    started = datetime.now(UTC)
+    figures = measure()
+    measured_at = started.strftime("%Y-%m-%d %H:%M UTC")
+    out = settings.data_dir / "bench" / f"noop-{started.strftime('%Y%m%dT%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"measured_at": measured_at, **figures}, indent=2) + "\n", "utf-8")
+    write_doc(section(figures, measured_at))
+    print(f"cold {figures['cold_median_s']}s, no-op {figures['noop_median_s']}s, ratio {figures['ratio']:.1%}; "
+          f"written to {DOC} and {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
