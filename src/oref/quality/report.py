@@ -480,36 +480,38 @@ h2{font-size:20px;margin:32px 0 10px;padding-bottom:4px;border-bottom:2px solid 
 .verdict.published h1{color:var(--ok)} .verdict.degraded h1{color:var(--warn)}
 .verdict.blocked h1,.verdict.failed h1{color:var(--bad)}
 .why{font-size:17px;margin:4px 0 8px}
-.detail{margin:8px 0 0;font-size:13px;color:var(--muted);white-space:pre-wrap;overflow-wrap:anywhere}
-.facts{display:flex;flex-wrap:wrap;gap:4px 24px;margin:10px 0 0;padding:0;list-style:none;font-size:14px}
+.detail{margin:8px 0 0;font-size:.87em;color:var(--muted);white-space:pre-wrap;overflow-wrap:anywhere}
+.facts{display:flex;flex-wrap:wrap;gap:4px 24px;margin:10px 0 0;padding:0;list-style:none;font-size:.93em}
 .facts b{font-weight:600}
 .counts{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0 0}
-.pill{display:inline-block;padding:2px 10px;border-radius:12px;font-size:13px;font-weight:600;
+.pill{display:inline-block;padding:2px 10px;border-radius:12px;font-size:.87em;font-weight:600;
 border:1px solid currentColor;white-space:nowrap}
 .pill.bad{color:var(--bad);background:#fff} .pill.warn{color:var(--warn);background:#fff}
 .pill.ok{color:var(--ok);background:#fff} .pill.same{color:var(--same);background:#fff}
-table{width:100%;border-collapse:collapse;table-layout:fixed;font-size:14px}
+table{width:100%;border-collapse:collapse;table-layout:fixed;font-size:.93em}
 th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;
 overflow-wrap:anywhere;word-break:normal}
-th{background:#f4f4f4;font-weight:600;font-size:13px}
+th{background:#f4f4f4;font-weight:600;font-size:.93em;overflow-wrap:normal}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .state{font-weight:600}
 .state.landed{color:var(--ok)} .state.unchanged{color:var(--same)} .state.stale{color:var(--warn)}
 .state.failed{color:var(--bad)} .state.skipped{color:var(--muted)}
 tr.stale td{background:var(--warn-bg)} tr.failed td{background:var(--bad-bg)}
-.sub{display:block;color:var(--muted);font-size:12.5px}
-code,.sha{font-family:"DejaVu Sans Mono",Consolas,monospace;font-size:12.5px}
+.sub{display:block;color:var(--muted);font-size:.88em}
+code,.sha{font-family:"DejaVu Sans Mono",Consolas,monospace;font-size:.88em}
+.sha{white-space:nowrap}
+.sub code{font-size:1em}
 .msg{white-space:pre-wrap}
 .note{color:var(--muted);font-style:italic}
 ul.links{padding-left:20px}
 details{margin-top:10px} summary{cursor:pointer;color:var(--muted)}
-footer{margin-top:36px;color:var(--muted);font-size:12.5px}
+footer{margin-top:36px;color:var(--muted);font-size:.85em}
 @media print{
 @page{size:A4;margin:12mm}
 body{font-size:10pt;background:#fff}
 main{max-width:none;padding:0}
 h1{font-size:20pt} h2{font-size:13pt;margin-top:16pt;break-after:avoid}
-table{font-size:8.5pt} th,td{padding:3pt 4pt}
+table{font-size:8.5pt} th,td{padding:3pt 4pt} .why{font-size:11pt}
 tr{break-inside:avoid}
 .verdict,tr.stale td,tr.failed td,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 a{color:inherit}
@@ -674,8 +676,8 @@ def render_html(settings: Settings, data: ReportData) -> str:
     parts.append("<h2 id='sources'>Sources</h2>")
     if data.sources:
         parts.append(
-            "<table><colgroup><col style='width:25%'><col style='width:17%'><col style='width:10%'>"
-            "<col style='width:13%'><col style='width:13%'><col></colgroup><thead><tr><th>Source</th>"
+            "<table><colgroup><col style='width:24%'><col style='width:17%'><col style='width:11%'>"
+            "<col style='width:14%'><col style='width:12%'><col></colgroup><thead><tr><th>Source</th>"
             "<th>État</th><th>Millésime</th><th>Empreinte (sha256)</th><th class='num'>Lignes</th>"
             "<th>Depuis la dernière publication</th></tr></thead><tbody>"
             + _source_rows(data.sources) + "</tbody></table>")
