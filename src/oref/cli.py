@@ -69,10 +69,50 @@ def _print_summary(summary: object) -> None:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from oref.pipeline import run
 
-    with _sources_online(settings) as live:
-        summary = run(live, run_id=args.run_id, progress=_say)
+    as_of = _as_of(args.as_of)
+    refresh = _known_sources(args.refresh)
+    if as_of is not None:  # no fetch: nothing to serve
+        summary = run(settings, run_id=args.run_id, progress=_say, force=args.force, as_of=as_of)
+    else:
+        with _sources_online(settings) as live:
+            summary = run(live, run_id=args.run_id, progress=_say, force=args.force, refresh=refresh)
     _print_summary(summary)
-    return 0 if summary.ok else 1
+    return _verdict(summary.status)
+
+
+# exit codes of `oref run`, `oref build` and `oref quality`: 0 published (or nothing new), 2 published
+# with stale sources, 1 blocked or failed (and anything unknown)
+EXIT_CODES = {"published": 0, "unchanged": 0, "degraded": 2, "blocked": 1, "failed": 1}
+
+
+def _verdict(status: str | None) -> int:
+    _say(f"verdict: {status or 'failed (no run record)'}")
+    return EXIT_CODES.get(status or "", 1)
+
+
+def _as_of(text: str | None) -> datetime | None:
+    """``2025-06-30`` -> the end of that day (UTC): the files landed up to and including it; a full
+    ISO timestamp is taken as is (UTC when naive)."""
+    from datetime import timedelta
+
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise OrefError(f"--as-of {text!r}: expected a date (2025-06-30) or an ISO timestamp") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if len(text) == 10:  # a bare date: the whole day
+        moment += timedelta(days=1, microseconds=-1)
+    return moment
+
+
+def _known_sources(names: list[str] | None) -> tuple[str, ...]:
+    unknown = [n for n in names or [] if n not in SOURCE_NAMES]
+    if unknown:
+        raise OrefError(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(SOURCE_NAMES)}")
+    return tuple(names or ())
 
 
 def cmd_fetch(settings: Settings, args: argparse.Namespace) -> int:
@@ -84,24 +124,63 @@ def cmd_fetch(settings: Settings, args: argparse.Namespace) -> int:
         _say(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(SOURCE_NAMES)}")
         return 2
     run_id = args.run_id or new_run_id()
+    refresh = _known_sources(args.refresh)
     with _sources_online(settings) as live:
-        results = fetch_all(live, run_id, _say, names)
+        results = fetch_all(live, run_id, _say, names, refresh=refresh)
     for r in results:
         _say(f"  {r.source:<10} {r.status:<10} {r.rows:>9,} rows  {r.message if r.status == 'failed' else ''}")
     return 0 if all(r.status != "failed" for r in results) else 1
 
 
 def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
-    from oref.pipeline import build, finish, new_run_id
+    import duckdb
+
+    from oref.pipeline import build, describe_failure, finish, new_run_id, read_steps
 
     run_id = args.run_id or new_run_id()
     try:
-        result = build(settings, run_id, _say)
-    except OrefError as exc:
-        finish(settings, run_id, _say, error=str(exc))  # the run ends here: record why
-        raise
+        result = build(settings, run_id, _say, as_of=_as_of(args.as_of))
+    except (OrefError, OSError, duckdb.Error) as exc:
+        message = describe_failure("build", exc)
+        _say(f"oref build: {message}")
+        try:
+            record = finish(settings, run_id, _say, error=message)  # the run ends here: record why
+        except (OrefError, OSError, duckdb.Error) as again:
+            _say(f"oref build: the run was not recorded: {describe_failure('finish', again)}")
+            return 1
+        return _verdict(record.status)
+    stale = read_steps(settings, run_id).get("build", {}).get("stale") or []
     _say(f"build ready: {result.path} ({result.checks_passed} checks passed); publish with `oref publish`")
-    return 0
+    if stale:
+        _say(f"  stale source(s), their last good files used: {', '.join(stale)}")
+    return _verdict("degraded" if stale else "published")
+
+
+def cmd_quality(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a run's verdict (default: the latest run); exit with the run's code."""
+    from oref.quality.report import render_verdict
+
+    _say(render_verdict(settings, args.run_id))
+    return EXIT_CODES.get(_run_status(settings, args.run_id) or "", 1)
+
+
+def _run_status(settings: Settings, run_id: str | None) -> str | None:
+    """The status the quality store records for ``run_id`` (default: the latest run)."""
+    import duckdb
+
+    from oref.quality.store import readable, schema_of
+
+    store = settings.quality_path
+    if not store.is_file() or readable(store) is not None:
+        return None
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        query = f"select status from {schema_of(con)}.runs"
+        row = (con.execute(query + " where run_id = ?", [run_id]) if run_id
+               else con.execute(query + " order by finished_at desc, started_at desc limit 1")).fetchone()
+    finally:
+        con.close()
+    return str(row[0]) if row else None
 
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
@@ -292,13 +371,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="fetch every source, build, audit and publish")
     p.add_argument("--run-id")
+    p.add_argument("--force", action="store_true", help="rebuild even when nothing changed since the published run")
+    p.add_argument("--as-of", metavar="DATE", help="no fetch: rebuild and publish from the files landed up to "
+                                                   "DATE (2025-06-30: that whole day, UTC)")
+    p.add_argument("--refresh", metavar="SOURCE", action="append",
+                   help="fetch a new monthly API extract of SOURCE (offers, sirene) even if this month's "
+                        "has landed; repeatable")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("fetch", help="fetch sources into the landing zone")
     p.add_argument("sources", nargs="*", help=f"among {', '.join(SOURCE_NAMES)} (default: all)")
     p.add_argument("--run-id")
+    p.add_argument("--refresh", metavar="SOURCE", action="append",
+                   help="fetch a new monthly API extract of SOURCE even if this month's has landed; repeatable")
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("build", help="load the latest landed files into a new build file and audit it")
     p.add_argument("--run-id")
+    p.add_argument("--as-of", metavar="DATE", help="build from the files landed up to DATE (2025-06-30: that "
+                                                   "whole day, UTC)")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("publish", help="atomically publish a build (default: the latest)")
     p.add_argument("build", nargs="?")
@@ -325,6 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sources", help="every source: mode, last vintage, last fetch, rows, status")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sources)
+    p = sub.add_parser("quality", help="a run's verdict: published, degraded or blocked, and why "
+                                       "(exit 0, 2 or 1)")
+    p.add_argument("run_id", nargs="?", help="default: the latest run")
+    p.set_defaults(func=cmd_quality)
     p = sub.add_parser("status", help="what is published and what has landed")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
@@ -350,6 +443,18 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.func(settings, args))
     except (OrefError, RuntimeError, FileNotFoundError) as exc:
         _say(f"oref {args.command}: {exc}")
+        return 1
+    except OSError as exc:  # a full disk, a permission: the step and the path, never a traceback
+        from oref.pipeline import describe_failure
+
+        _say(f"oref {describe_failure(args.command, exc)}")
+        return 1
+    except Exception as exc:
+        import duckdb
+
+        if not isinstance(exc, duckdb.Error):
+            raise
+        _say(f"oref {args.command}: {type(exc).__name__}: {exc}")
         return 1
 
 

@@ -130,6 +130,31 @@ class Territory:
             raise ConfigError(f"unknown région code {self.code!r}") from None
 
 
+def parse_drift_severity(value: str | None) -> Literal["warn", "error"]:
+    """``OREF_DRIFT_SEVERITY``: ``warn`` (default) or ``error`` (a drift blocks the publication)."""
+    text = (value or "warn").strip().lower()
+    if text not in ("warn", "error"):
+        raise ConfigError(f"OREF_DRIFT_SEVERITY={value!r}: expected 'warn' or 'error'")
+    return "error" if text == "error" else "warn"
+
+
+def parse_drift_factors(value: str | None) -> tuple[tuple[str, float], ...]:
+    """``OREF_DRIFT_FACTORS=code=5,other=2`` -> ``(("code", 5.0), ("other", 2.0))``; each factor > 1."""
+    pairs: list[tuple[str, float]] = []
+    for item in (value or "").split(","):
+        if not item.strip():
+            continue
+        code, sep, number = item.partition("=")
+        try:
+            factor = float(number)
+        except ValueError:
+            factor = 0.0
+        if not sep or not code.strip() or factor <= 1:
+            raise ConfigError(f"OREF_DRIFT_FACTORS: {item.strip()!r} is not indicator_code=factor (factor > 1)")
+        pairs.append((code.strip(), factor))
+    return tuple(pairs)
+
+
 @dataclass(frozen=True)
 class Settings:
     territory: Territory = field(default_factory=lambda: Territory("departement", "972"))
@@ -153,6 +178,14 @@ class Settings:
     pause_seconds: float = 600.0
     # builds of past runs kept in warehouse/builds/ for debugging (older ones are removed by the next build)
     keep_builds: int = 3
+    # drift checks against the previous publication (oref.quality.drift): an indicator value moving
+    # beyond x factor (or / factor) and raw row counts beyond it; severity "warn" or "error"
+    drift_factor: float = 3.0
+    drift_severity: Literal["warn", "error"] = "warn"
+    # per-indicator factors, ("indicator_code", factor) pairs (OREF_DRIFT_FACTORS=code=5,other=2)
+    drift_factors: tuple[tuple[str, float], ...] = ()
+    # a blocked, degraded or failed run POSTs its verdict here (oref.alerts); may hold a token: never printed
+    alert_webhook_url: str | None = field(default=None, repr=False)
     user_agent: str = f"oref/{__version__} (open-source OREF indicator warehouse; python-requests)"
     project_root: Path = PROJECT_ROOT
 
@@ -190,6 +223,10 @@ class Settings:
                 pause_at=(env.get("OREF_PAUSE_AT") or "").strip().lower() or None,
                 pause_seconds=float(env.get("OREF_PAUSE_SECONDS") or "600"),
                 keep_builds=int(env.get("OREF_KEEP_BUILDS") or "3"),
+                alert_webhook_url=(env.get("OREF_ALERT_WEBHOOK_URL") or "").strip() or None,
+                drift_factor=float(env.get("OREF_DRIFT_FACTOR") or "3"),
+                drift_severity=parse_drift_severity(env.get("OREF_DRIFT_SEVERITY")),
+                drift_factors=parse_drift_factors(env.get("OREF_DRIFT_FACTORS")),
             )
         except ValueError as exc:  # a non-numeric timeout or retry count
             raise ConfigError(f"invalid numeric OREF_HTTP_* setting: {exc}") from exc

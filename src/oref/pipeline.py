@@ -14,6 +14,7 @@ separate processes. Running dbt lives in ``oref.dbt``; recording checks and the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -28,15 +29,26 @@ import duckdb
 from oref import dbt
 from oref.config import Settings
 from oref.errors import OrefError, QualityGateError, SourceError
+from oref.fingerprint import fingerprint, unchanged_since
 from oref.http import HttpClient
-from oref.landing import LandingZone
+from oref.landing import LandedFile, LandingZone, vintage_key
 from oref.opendata import PostPublish, after_publish
 from oref.pause import pause_at
 from oref.publish import PublishResult, clean_leftovers, serving_of, smoke_check_serving, write_serving
 from oref.publish import publish as swap_in
-from oref.quality.checks import CheckResult, load_checks, save_checks
+from oref.quality.checks import CheckResult, checks_path, load_checks, save_checks
 from oref.quality.report import write_report
-from oref.quality.store import RunRecord, StoreWrite, landed_files, now, readable, record_run, write_tables
+from oref.quality.store import (
+    RunRecord,
+    SourceStatus,
+    StoreWrite,
+    landed_files,
+    now,
+    readable,
+    record_run,
+    schema_of,
+    write_tables,
+)
 from oref.quality.store import copy_history as copy_quality_history
 from oref.sources import SOURCE_NAMES, get_source
 from oref.sources.base import FetchContext, FetchResult
@@ -58,6 +70,7 @@ class BuildResult:
     checks_warned: int = 0
     failures: list[str] = field(default_factory=list)
     serving: str | None = None  # builds/<run_id>/serving.duckdb
+    fingerprint: str | None = None  # what the build is made from (oref.fingerprint)
 
 
 @dataclass
@@ -71,7 +84,7 @@ class RunSummary:
     published: PublishResult | None = None
     open_data: str | None = None  # data/opendata/<run_id>/ (oref.opendata)
     docs: str | None = None  # data/docs/<run_id>/ (dbt docs of the run)
-    status: str | None = None  # published | blocked | failed, as recorded in quality.runs
+    status: str | None = None  # published | degraded | blocked | failed | unchanged, as in quality.runs
     report: str | None = None  # the run's HTML quality report
     quality_store: str | None = None
     error: str | None = None
@@ -79,7 +92,7 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.published is not None
+        return self.status == "unchanged" or (self.error is None and self.published is not None)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,21 +127,149 @@ def _fetches(steps: dict[str, dict[str, Any]]) -> list[FetchResult]:
     return sorted(results, key=lambda r: order.get(r.source, len(order)))
 
 
+# --- what each source contributes to a run -------------------------------------------------------
+STALE_CHECK = "source_stale"
+
+
+def _digest(files: list[tuple[str, str]]) -> str | None:
+    """One file's sha256, or for several the sha256 of their sorted "name sha256" lines."""
+    if not files:
+        return None
+    if len(files) == 1:
+        return files[0][1]
+    lines = "".join(f"{name} {sha}\n" for name, sha in sorted(files))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
+def _newest_vintage(vintages: list[str]) -> str | None:
+    """The newest data vintage (``oref.landing.vintage_key`` order; text order when one cannot be read)."""
+    if not vintages:
+        return None
+    keys = [vintage_key(v) for v in vintages]
+    if all(k is not None for k in keys) and len({k[0] for k in keys if k is not None}) == 1:
+        return max(zip(vintages, keys, strict=True), key=lambda item: item[1] or ())[0]
+    return max(vintages)
+
+
+def previous_publication(settings: Settings, run_id: str) -> dict[str, tuple[str | None, str | None, int | None]]:
+    """Per source, (data vintage, digest, rows) of the files the previous publication was built from.
+
+    Read from the published warehouse's own ``quality`` tables: its newest published (or degraded)
+    run other than ``run_id``. Empty on a first run or when the warehouse cannot be read.
+    """
+    if not settings.warehouse_path.is_file():
+        return {}
+    try:
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    except duckdb.Error:
+        return {}
+    try:
+        schema = schema_of(con)
+        row = con.execute(f"select run_id from {schema}.runs where run_id <> ? and status in "
+                          "('published', 'degraded', 'built') order by finished_at desc limit 1", [run_id]).fetchone()
+        if row is None:
+            return {}
+        rows = con.execute(f"select source, name, data_vintage, sha256, rows from {schema}.source_files "
+                           "where run_id = ?", [row[0]]).fetchall()
+    except duckdb.Error:
+        return {}
+    finally:
+        con.close()
+    by_source: dict[str, list[tuple[str, str | None, str, int | None]]] = {}
+    for source, name, vintage, sha, count in rows:
+        by_source.setdefault(source, []).append((name, vintage, sha, count))
+    return {source: (_newest_vintage([v for _, v, _, _ in files if v]), _digest([(n, s) for n, _, s, _ in files]),
+                     sum(int(c or 0) for _, _, _, c in files))
+            for source, files in by_source.items()}
+
+
+def source_states(settings: Settings, run_id: str, steps: dict[str, dict[str, Any]] | None = None, *,
+                  as_of: datetime | None = None, moment: datetime | None = None) -> list[SourceStatus]:
+    """What each source contributes to the run, from its fetch step record and the landing zone.
+
+    landed / unchanged / skipped: as the fetch said (skipped too when no fetch ran: ``oref build``
+    alone, an as-of rebuild). A failed fetch is ``stale`` when the source's policy is
+    ``use_last_good`` and it has landed files (the build reads them), else ``failed`` (it blocks).
+    The files described are those the build reads (landed up to ``as_of``).
+    """
+    steps = read_steps(settings, run_id) if steps is None else steps
+    landing = LandingZone(settings, as_of=as_of)
+    previous = previous_publication(settings, run_id)
+    at = moment or datetime.now(UTC)
+    states: list[SourceStatus] = []
+    for name in SOURCE_NAMES:
+        source = get_source(name)
+        files: list[LandedFile] = list(landing.latest_by_name(name).values())
+        step = steps.get(f"fetch_{name}")
+        fetched = FetchResult(**step["result"]) if step and "result" in step else None
+        if fetched is None:
+            status, message = "skipped", "not fetched in this run" + (" (as-of rebuild)" if as_of else "")
+        elif fetched.status == "failed":
+            usable = source.on_failure == "use_last_good" and bool(files)
+            status, message = ("stale" if usable else "failed"), fetched.message
+            if not usable:
+                message += (" (the source's policy is to block)" if source.on_failure == "block"
+                            else " (no landed file to fall back on)")
+        else:
+            status, message = fetched.status, fetched.message
+        landed_at = max((f.fetched_at for f in files), default=None)
+        before = previous.get(name, (None, None, None))
+        states.append(SourceStatus(
+            name, status, source.on_failure, message,  # type: ignore[arg-type]
+            data_vintage=_newest_vintage([f.data_vintage for f in files]),
+            landed_at=landed_at.isoformat(timespec="seconds") if landed_at else None,
+            age_days=round((at - landed_at).total_seconds() / 86400, 2) if landed_at else None,
+            sha256=_digest([(f.name, f.sha256) for f in files]),
+            rows=sum(int(f.manifest.get("rows") or 0) for f in files) if files else None, files=len(files),
+            previous_data_vintage=before[0], previous_sha256=before[1], previous_rows=before[2]))
+    return states
+
+
+def stale_note(state: SourceStatus) -> str:
+    """``offers (data vintage 2025-05, landed 2025-05-02T05:01:00+00:00, 31.0 days old): HTTP 503 ...``"""
+    return (f"{state.source} (data vintage {state.data_vintage}, landed {state.landed_at}, "
+            f"{state.age_days} days old): {state.message}")
+
+
+def degraded_reason(stale: list[SourceStatus]) -> str:
+    return (f"{len(stale)} source(s) stale, their last good files used: "
+            + "; ".join(stale_note(s) for s in stale))
+
+
+def _accept_stale(settings: Settings, run_id: str, stale: list[SourceStatus]) -> None:
+    """A stale source's failed fetch checks no longer block: rewritten as warnings, with one more
+    warning naming the source, the reason, and the vintage and age of the files used instead."""
+    for state in stale:
+        path = checks_path(settings.runs_dir, run_id, state.source)
+        checks = [CheckResult(**item) for item in json.loads(path.read_text("utf-8"))] if path.is_file() else []
+        for check in checks:
+            if check.blocking:
+                check.severity = "warn"
+        checks = [c for c in checks if c.check_name != STALE_CHECK]
+        checks.append(CheckResult(state.source, STALE_CHECK, "oref", "warn", "fail",
+                                  f"source '{state.source}' failed ({state.message}); the build uses its last good "
+                                  f"files: data vintage {state.data_vintage}, landed {state.landed_at}, "
+                                  f"{state.age_days} days old", observed=str(state.data_vintage),
+                                  target=str(settings.landing_dir / state.source)))
+        save_checks(settings.runs_dir, run_id, state.source, checks)
+
+
 # --- fetch --------------------------------------------------------------------------------------
-def fetch_source(settings: Settings, name: str, run_id: str) -> FetchResult:
+def fetch_source(settings: Settings, name: str, run_id: str, *, refresh: bool = False) -> FetchResult:
     """Fetch one source; raises ``SourceError`` (after recording its checks) when it fails."""
     started = now()
     source = get_source(name)
     landing = LandingZone(settings)
     with HttpClient(settings, rate_limits=source.rate_limits) as http:
-        ctx = FetchContext(settings=settings, http=http, landing=landing, run_id=run_id)
+        ctx = FetchContext(settings=settings, http=http, landing=landing, run_id=run_id, refresh=refresh)
         try:
             result = source.fetch(ctx)
-        except OrefError as exc:
+        except (OrefError, OSError) as exc:  # OSError: a landing that cannot be written (full disk)
             target = (exc.url or exc.file or "") if isinstance(exc, SourceError) else ""
-            ctx.checks.append(CheckResult(name, "fetch_and_land", "oref", "error", "fail", str(exc), target=target))
+            message = str(exc) if isinstance(exc, OrefError) else f"source '{name}': {describe_failure('fetch', exc)}"
+            ctx.checks.append(CheckResult(name, "fetch_and_land", "oref", "error", "fail", message, target=target))
             save_checks(settings.runs_dir, run_id, name, ctx.checks)
-            failed = FetchResult(name, "failed", message=str(exc), checks_failed=1)
+            failed = FetchResult(name, "failed", message=message, checks_failed=1)
             record_step(settings, run_id, f"fetch_{name}", "failed", started, result=asdict(failed),
                         source_mode=settings.source_mode)
             raise
@@ -142,16 +283,18 @@ def fetch_source(settings: Settings, name: str, run_id: str) -> FetchResult:
 
 
 def fetch_all(settings: Settings, run_id: str, progress: Progress = print,
-              names: tuple[str, ...] = SOURCE_NAMES) -> list[FetchResult]:
-    """Fetch every source; one failing source does not stop the others."""
+              names: tuple[str, ...] = SOURCE_NAMES, *, refresh: tuple[str, ...] = ()) -> list[FetchResult]:
+    """Fetch every source; one failing source does not stop the others. ``refresh``: sources whose
+    monthly API extract is fetched anew even when this month's has landed (``--refresh SOURCE``)."""
     results: list[FetchResult] = []
     for index, name in enumerate(names, 1):
         started = time.monotonic()
         progress(f"[fetch {index}/{len(names)}] {name} ...")
         try:
-            result = fetch_source(settings, name, run_id)
-        except OrefError as exc:
-            result = FetchResult(name, "failed", message=str(exc))
+            result = fetch_source(settings, name, run_id, refresh=name in refresh)
+        except (OrefError, OSError) as exc:
+            result = FetchResult(name, "failed", message=str(exc) if isinstance(exc, OrefError)
+                                 else f"source '{name}': {describe_failure('fetch', exc)}")
         results.append(result)
         if index == 1:
             pause_at(settings, "fetch", run_id)  # fault injection for the crash tests (oref.pause)
@@ -164,27 +307,62 @@ def fetch_all(settings: Settings, run_id: str, progress: Progress = print,
 SERVING_CHECK = "serving_file_readable"
 
 
-def build(settings: Settings, run_id: str, progress: Progress = print) -> BuildResult:
-    """Load the latest landed files into a new build file, run dbt build and audit it.
+def describe_failure(step: str, exc: BaseException) -> str:
+    """One line naming the step, the problem and the path: ``build: no space left on device writing /...``."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return f"{step}: {exc.strerror[:1].lower()}{exc.strerror[1:]}{where}"
+    if isinstance(exc, OrefError):
+        return f"{step}: {exc}"
+    return f"{step}: {type(exc).__name__}: {exc}"
+
+
+def build(settings: Settings, run_id: str, progress: Progress = print, *,
+          as_of: datetime | None = None) -> BuildResult:
+    """Load the landed files into a new build file, run dbt build and audit it.
+
+    First decides from the run's fetch records (``source_states``): a failed source whose policy is
+    ``use_last_good`` and which has landed files is *stale*, its last good files are used and its
+    failed fetch checks become warnings (the run is then ``degraded``); a failed source that blocks,
+    or has nothing landed, blocks the build. ``as_of``: build from the files landed up to that
+    instant (``oref build --as-of``).
 
     The audit is every check of the run (landing suites, dbt tests and unit tests, the serving
     file's smoke check). Raises ``QualityGateError`` when an error-level check failed: the build
     file stays in ``warehouse/builds/<run_id>/`` for debugging and nothing is published.
     """
     started = now()
+    as_of_text = as_of.isoformat(timespec="seconds") if as_of else None
+    states: list[SourceStatus] = []
     try:
-        result = _build(settings, run_id, progress)
+        states = source_states(settings, run_id, as_of=as_of)
+        result = _build(settings, run_id, progress, states, as_of)
     except QualityGateError as exc:
-        record_step(settings, run_id, "build", "blocked", started, message=str(exc))
+        record_step(settings, run_id, "build", "blocked", started, message=str(exc), as_of=as_of_text,
+                    sources=[asdict(s) for s in states])
         raise
     except Exception as exc:
-        record_step(settings, run_id, "build", "failed", started, message=f"{type(exc).__name__}: {exc}")
+        record_step(settings, run_id, "build", "failed", started, message=describe_failure("build", exc),
+                    as_of=as_of_text, sources=[asdict(s) for s in states])
         raise
-    record_step(settings, run_id, "build", "built", started, result=asdict(result))
+    stale = [s for s in states if s.status == "stale"]
+    record_step(settings, run_id, "build", "built", started, result=asdict(result), as_of=as_of_text,
+                sources=[asdict(s) for s in states], stale=[s.source for s in stale],
+                reason=degraded_reason(stale) if stale else None)
     return result
 
 
-def _build(settings: Settings, run_id: str, progress: Progress) -> BuildResult:
+def _build(settings: Settings, run_id: str, progress: Progress, states: list[SourceStatus],
+           as_of: datetime | None) -> BuildResult:
+    blockers = [s for s in states if s.status == "failed"]
+    if blockers:
+        raise QualityGateError("source(s) failed, publication blocked: " + "; ".join(s.message for s in blockers))
+    stale = [s for s in states if s.status == "stale"]
+    if stale:
+        _accept_stale(settings, run_id, stale)
+        progress(f"[sources] {degraded_reason(stale)}")
+    if as_of is not None:
+        progress(f"[as-of] building from the files landed up to {as_of.isoformat(timespec='seconds')}")
     # builds/<run>/oref.duckdb: DuckDB names a file's catalog after its stem, and dbt's views refer to
     # it ("oref".raw.x); the build must carry the published name or staging views break once published
     path = settings.build_dir / run_id / "oref.duckdb"
@@ -192,8 +370,8 @@ def _build(settings: Settings, run_id: str, progress: Progress) -> BuildResult:
     path.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (path, Path(f"{path}.wal"), serving_of(path)):
         leftover.unlink(missing_ok=True)
-    result = BuildResult(str(path), run_id)
-    landing = LandingZone(settings)
+    result = BuildResult(str(path), run_id, fingerprint=fingerprint(settings))
+    landing = LandingZone(settings, as_of=as_of)
     con = duckdb.connect(str(path))
     try:
         con.execute("create schema raw")
@@ -221,11 +399,14 @@ def _build(settings: Settings, run_id: str, progress: Progress) -> BuildResult:
     reason = (f"{len(result.failures)} error-level check(s) failed; not publishing:\n  "
               + "\n  ".join(result.failures[:20])) if result.failures else None
     # the warehouse carries its own audit; a file that passes is only ever read once published
-    record = _run_record(settings, run_id, read_steps(settings, run_id), checks,
-                         "blocked" if reason else "published", reason)
+    status = "blocked" if reason else "degraded" if stale else "published"
+    record = _run_record(settings, run_id, read_steps(settings, run_id), checks, status,
+                         reason or (degraded_reason(stale) if stale else None), fingerprint=result.fingerprint,
+                         states=states, as_of=as_of.isoformat(timespec="seconds") if as_of else None)
+    record.published_run_id = None if reason else run_id
     con = duckdb.connect(str(path))
     try:
-        write_tables(con, record, checks, landed_files(settings))
+        write_tables(con, record, checks, landed_files(settings, as_of=as_of), states)
         _copy_history(con, settings, run_id)
     finally:
         con.close()
@@ -346,7 +527,8 @@ def refresh_dashboards(settings: Settings, progress: Progress = print) -> str:
 
 # --- finish -------------------------------------------------------------------------------------
 def _run_record(settings: Settings, run_id: str, steps: dict[str, dict[str, Any]], checks: list[CheckResult],
-                status: str, reason: str | None) -> RunRecord:
+                status: str, reason: str | None, *, fingerprint: str | None = None,
+                states: list[SourceStatus] | None = None, as_of: str | None = None) -> RunRecord:
     from oref import __version__
     from oref.quality.report import report_path
 
@@ -357,23 +539,32 @@ def _run_record(settings: Settings, run_id: str, steps: dict[str, dict[str, Any]
         source_mode=settings.source_mode, status=status,  # type: ignore[arg-type]
         sources_fetched=sum(f.status == "landed" for f in fetches),
         sources_unchanged=sum(f.status == "unchanged" for f in fetches),
-        sources_failed=sum(f.status == "failed" for f in fetches),
+        sources_failed=(sum(s.status == "failed" for s in states) if states is not None
+                        else sum(f.status == "failed" for f in fetches)),
+        sources_stale=sum(s.status == "stale" for s in states or []), as_of=as_of,
         checks_passed=sum(c.status == "pass" for c in checks), checks_failed=sum(c.blocking for c in checks),
         checks_warned=sum(c.status == "fail" and not c.blocking for c in checks), oref_version=__version__,
         reason=reason, report_path=str(report_path(settings, run_id).resolve()),
+        fingerprint=fingerprint or (steps.get("build", {}).get("result") or {}).get("fingerprint")
+        or steps.get("unchanged", {}).get("fingerprint"),
     )
 
 
 def outcome(steps: dict[str, dict[str, Any]], error: str | None = None) -> tuple[str, str | None]:
-    """(status, reason) of a run from its step records: published, blocked or failed."""
+    """(status, reason) of a run from its step records: published, degraded, blocked, failed or unchanged."""
     publish_step, build_step = steps.get("publish", {}), steps.get("build", {})
+    if steps.get("unchanged", {}).get("status") == "unchanged":  # nothing new: not rebuilt (oref.fingerprint)
+        return "unchanged", f"nothing new since run {steps['unchanged'].get('published_run_id')}: not rebuilt"
     failed_sources = [f for f in _fetches(steps) if f.status == "failed"]
     if publish_step.get("status") == "published":
+        # the build decided which failed sources were stale (their last good files used)
+        if build_step.get("stale"):
+            return "degraded", str(build_step.get("reason") or "")
         return "published", None
-    if failed_sources:
-        return "blocked", "source(s) failed, publication blocked: " + "; ".join(f.message for f in failed_sources)
     if build_step.get("status") in ("blocked", "failed"):
         return str(build_step["status"]), str(build_step.get("message") or error or "")
+    if failed_sources and not build_step:  # no build ran to fall back on last good files
+        return "blocked", "source(s) failed, publication blocked: " + "; ".join(f.message for f in failed_sources)
     if publish_step.get("status") == "failed":
         return "failed", str(publish_step.get("message") or error or "")
     if build_step:
@@ -395,42 +586,123 @@ def finish(settings: Settings, run_id: str, progress: Progress = print, *, error
     if export_step.get("status") == "failed":
         checks.append(CheckResult("warehouse", "open_data_export", "oref", "error", "fail",
                                   str(export_step.get("message") or "")))
-    record = _run_record(settings, run_id, steps, checks, status, reason)
-    written: StoreWrite = record_run(settings, record, checks, landed_files(settings), progress)
+    build_step = steps.get("build", {})
+    as_of_text = build_step.get("as_of")
+    as_of = datetime.fromisoformat(as_of_text) if as_of_text else None
+    # the build's view of the sources (with the previous publication as it was before this run's)
+    states = ([SourceStatus(**s) for s in build_step["sources"]] if build_step.get("sources")
+              else source_states(settings, run_id, steps, as_of=as_of))
+    record = _run_record(settings, run_id, steps, checks, status, reason, states=states, as_of=as_of_text)
+    record.published_run_id = published_run(settings)
+    written: StoreWrite = record_run(settings, record, checks, landed_files(settings, as_of=as_of), progress,
+                                     statuses=states)
     # after the store: a store that had to be rebuilt adds a check the report must show
     write_report(settings, run_id, [*checks, *written.checks_added], status=status, reason=reason)
     progress(f"[quality] run {run_id} {status}; {written.runs} run(s) in {written.path}")
+    write_summary(settings, summary_of(settings, run_id, record, steps))  # `oref run` rewrites it, fuller
+    if status in ("blocked", "degraded", "failed"):
+        from oref.alerts import send_alert
+
+        problem = send_alert(settings, record)
+        if problem:
+            progress(f"[alert] not sent: {problem}")
     return record
 
 
+def write_summary(settings: Settings, summary: RunSummary) -> Path:
+    """``runs/<run_id>/summary.json``, written aside and renamed."""
+    path = settings.runs_dir / summary.run_id / "summary.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".summary.{secrets.token_hex(4)}.tmp")
+    tmp.write_text(json.dumps(summary.to_json(), indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
+    tmp.replace(path)
+    return path
+
+
+def summary_of(settings: Settings, run_id: str, record: RunRecord,
+               steps: dict[str, dict[str, Any]]) -> RunSummary:
+    """A run's summary from its step records: what ``finish`` writes for Airflow runs and one-step commands."""
+    summary = RunSummary(run_id, settings.territory.label, settings.source_mode, record.started_at,
+                         fetches=_fetches(steps), status=record.status, report=record.report_path,
+                         quality_store=str(settings.quality_path), finished_at=record.finished_at)
+    build_result = steps.get("build", {}).get("result")
+    if build_result:
+        summary.build = BuildResult(**{k: v for k, v in build_result.items()
+                                       if k in BuildResult.__dataclass_fields__})
+    publish_result = steps.get("publish", {}).get("result")
+    if publish_result:
+        summary.published = PublishResult(**publish_result)
+    export_result = steps.get("export", {}).get("result") or {}
+    summary.docs = export_result.get("docs")
+    summary.open_data = (export_result.get("open_data") or {}).get("path")
+    if record.status not in ("published", "degraded", "unchanged"):
+        summary.error = record.reason
+    return summary
+
+
 # --- the whole refresh --------------------------------------------------------------------------
-def run(settings: Settings, run_id: str | None = None, progress: Progress = print) -> RunSummary:
-    """Fetch, build, publish and export, then finish: ``oref run`` and the tests' shared run."""
+class _NothingNew(Exception):
+    """The run stops after its fetches: nothing new since the published run (recorded by ``_stop_if_unchanged``)."""
+
+
+def _stop_if_unchanged(settings: Settings, run_id: str, fetches: list[FetchResult], progress: Progress) -> bool:
+    """Nothing landed and the fingerprint is the published run's: record the ``unchanged`` step, say so."""
+    started = now()
+    same = unchanged_since(settings, [f.status for f in fetches])
+    if same is None:
+        return False
+    published_run_id, digest = same
+    progress(f"nothing new since run {published_run_id}: not rebuilt (`oref run --force` rebuilds anyway)")
+    record_step(settings, run_id, "unchanged", "unchanged", started, published_run_id=published_run_id,
+                fingerprint=digest)
+    return True
+
+
+def run(settings: Settings, run_id: str | None = None, progress: Progress = print, *,
+        force: bool = False, as_of: datetime | None = None, refresh: tuple[str, ...] = ()) -> RunSummary:
+    """Fetch, build, publish and export, then finish: ``oref run`` and the tests' shared run.
+
+    After the fetches, a run with nothing new (``oref.fingerprint.unchanged_since``) stops there with
+    status ``unchanged``; ``force`` rebuilds anyway. A failed source does not stop the run by itself:
+    the build decides (stale sources, see ``build``). ``as_of``: no fetch, a rebuild from the files
+    landed up to that instant, published. ``refresh``: the sources whose monthly extract is fetched
+    anew. An OS or DuckDB error (a full disk) ends the run with a message naming the step and path.
+    """
     run_id = run_id or new_run_id()
     summary = RunSummary(run_id, settings.territory.label, settings.source_mode, now())
     progress(f"oref run {run_id}: territory {settings.territory.label}, sources {settings.source_mode}")
+    step = "fetch"
     try:
-        summary.fetches = fetch_all(settings, run_id, progress)
-        failed = [f for f in summary.fetches if f.status == "failed"]
-        if failed:
-            raise QualityGateError(
-                "source(s) failed, publication blocked: " + "; ".join(f.message for f in failed))
-        summary.build = build(settings, run_id, progress)
+        if as_of is None:
+            summary.fetches = fetch_all(settings, run_id, progress, refresh=refresh)
+            if not force and _stop_if_unchanged(settings, run_id, summary.fetches, progress):
+                raise _NothingNew
+        step = "build"
+        summary.build = build(settings, run_id, progress, as_of=as_of)
+        step = "publish"
         summary.published = publish(settings, summary.build.path, progress)
         # the warehouse is published from here on: a failed export fails the run, not the publish
+        step = "export"
         exported = export(settings, run_id, progress)
         summary.docs = exported.docs
         summary.open_data = exported.open_data.path if exported.open_data else None
+    except _NothingNew:
+        pass
     except OrefError as exc:
         summary.error = str(exc)
+    except (OSError, duckdb.Error) as exc:  # a full disk, a file that cannot be written
+        summary.error = describe_failure(step, exc)
+        progress(f"oref run: {summary.error}")
     try:
         record = finish(settings, run_id, progress, error=summary.error)
         summary.status, summary.report = record.status, record.report_path
         summary.quality_store = str(settings.quality_path)
     except (OrefError, duckdb.Error, OSError) as exc:
-        summary.error = "; ".join(filter(None, [summary.error, f"the quality store was not written: {exc}"]))
+        summary.error = "; ".join(filter(None, [summary.error, f"the quality store was not written: "
+                                                f"{describe_failure('finish', exc)}"]))
     summary.finished_at = now()
-    path = settings.runs_dir / run_id / "summary.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary.to_json(), indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
+    try:
+        write_summary(settings, summary)
+    except OSError as exc:
+        summary.error = "; ".join(filter(None, [summary.error, describe_failure("finish", exc)]))
     return summary

@@ -63,7 +63,7 @@ def test_every_run_is_recorded_and_the_history_kept(settings: Settings) -> None:
     first = finish(settings, "run-1", progress=lambda _: None)
     assert (first.status, first.sources_failed, first.sources_fetched) == ("blocked", 1, 2)
     report = Path(str(first.report_path))
-    assert report.is_absolute() and report.is_file() and "bloquée" in report.read_text("utf-8")
+    assert report.is_absolute() and report.is_file() and "<h1>Bloqué</h1>" in report.read_text("utf-8")
 
     _fetched(settings, "run-2")
     record_step(settings, "run-2", "build", "failed", STARTED, message="OrefError: dbt crashed (exit 2)")
