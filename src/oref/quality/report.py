@@ -835,9 +835,10 @@ def render_verdict(settings: Settings, run_id: str | None = None) -> str:
     lines.append(context)
     width = max((len(s.source) for s in sources), default=0)
     state_width = max((len(SOURCE_STATE_FR.get(s.status, s.status)) for s in sources), default=0)
+    vintage_width = max((len(s.data_vintage or "—") for s in sources), default=0)
     for s in sources:
         state = SOURCE_STATE_FR.get(s.status, s.status)
-        line = (f"  {s.source:<{width}}  {state:<{state_width}}  millésime {s.data_vintage or '—'}"
+        line = (f"  {s.source:<{width}}  {state:<{state_width}}  millésime {s.data_vintage or '—':<{vintage_width}}"
                 f"  récupérée il y a {fr_age(s.age_days)}")
         if s.status in ("stale", "failed") and s.message:
             line += f"  ({s.message.splitlines()[0]})"
