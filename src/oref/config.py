@@ -186,6 +186,9 @@ class Settings:
     drift_factors: tuple[tuple[str, float], ...] = ()
     # a blocked, degraded or failed run POSTs its verdict here (oref.alerts); may hold a token: never printed
     alert_webhook_url: str | None = field(default=None, repr=False)
+    # sources whose failed fetch blocks the run, whatever their declared policy (Source.on_failure):
+    # OREF_BLOCK_ON_FAILURE=offers,bmo
+    block_on_failure: tuple[str, ...] = ()
     user_agent: str = f"oref/{__version__} (open-source OREF indicator warehouse; python-requests)"
     project_root: Path = PROJECT_ROOT
 
@@ -224,6 +227,8 @@ class Settings:
                 pause_seconds=float(env.get("OREF_PAUSE_SECONDS") or "600"),
                 keep_builds=int(env.get("OREF_KEEP_BUILDS") or "3"),
                 alert_webhook_url=(env.get("OREF_ALERT_WEBHOOK_URL") or "").strip() or None,
+                block_on_failure=tuple(n.strip().lower() for n in (env.get("OREF_BLOCK_ON_FAILURE") or "").split(",")
+                                       if n.strip()),
                 drift_factor=float(env.get("OREF_DRIFT_FACTOR") or "3"),
                 drift_severity=parse_drift_severity(env.get("OREF_DRIFT_SEVERITY")),
                 drift_factors=parse_drift_factors(env.get("OREF_DRIFT_FACTORS")),
