@@ -183,6 +183,12 @@ def previous_publication(settings: Settings, run_id: str) -> dict[str, tuple[str
             for source, files in by_source.items()}
 
 
+def policy_of(settings: Settings, name: str) -> str:
+    """What a failed fetch of ``name`` does: its declared ``on_failure``, or ``block`` when the
+    operator lists it in ``OREF_BLOCK_ON_FAILURE``."""
+    return "block" if name in settings.block_on_failure else get_source(name).on_failure
+
+
 def source_states(settings: Settings, run_id: str, steps: dict[str, dict[str, Any]] | None = None, *,
                   as_of: datetime | None = None, moment: datetime | None = None) -> list[SourceStatus]:
     """What each source contributes to the run, from its fetch step record and the landing zone.
@@ -198,24 +204,24 @@ def source_states(settings: Settings, run_id: str, steps: dict[str, dict[str, An
     at = moment or datetime.now(UTC)
     states: list[SourceStatus] = []
     for name in SOURCE_NAMES:
-        source = get_source(name)
+        policy = policy_of(settings, name)
         files: list[LandedFile] = list(landing.latest_by_name(name).values())
         step = steps.get(f"fetch_{name}")
         fetched = FetchResult(**step["result"]) if step and "result" in step else None
         if fetched is None:
             status, message = "skipped", "not fetched in this run" + (" (as-of rebuild)" if as_of else "")
         elif fetched.status == "failed":
-            usable = source.on_failure == "use_last_good" and bool(files)
+            usable = policy == "use_last_good" and bool(files)
             status, message = ("stale" if usable else "failed"), fetched.message
             if not usable:
-                message += (" (the source's policy is to block)" if source.on_failure == "block"
+                message += (" (the source's policy is to block)" if policy == "block"
                             else " (no landed file to fall back on)")
         else:
             status, message = fetched.status, fetched.message
         landed_at = max((f.fetched_at for f in files), default=None)
         before = previous.get(name, (None, None, None))
         states.append(SourceStatus(
-            name, status, source.on_failure, message,  # type: ignore[arg-type]
+            name, status, policy, message,  # type: ignore[arg-type]
             data_vintage=_newest_vintage([f.data_vintage for f in files]),
             landed_at=landed_at.isoformat(timespec="seconds") if landed_at else None,
             age_days=round((at - landed_at).total_seconds() / 86400, 2) if landed_at else None,
