@@ -31,7 +31,7 @@ def _report(tmp_path: Path) -> Path:
     # a long unbroken token (a path) and many checks: nothing may widen the page
     checks = [*run_checks(), CheckResult("urssaf", "header_" + "x" * 180, "oref", "warn", "fail",
                                       "/data/landing/urssaf/" + "y" * 300 + ".csv", observed="z" * 200)]
-    write_report(settings, RUN, checks, status="degraded", reason=run_record(settings).reason + " ; " + "détail " * 60,
+    write_report(settings, RUN, checks, status="degraded", reason=f"{run_record(settings).reason} ; " + "détail " * 60,
                  sources=run_sources(), record=run_record(settings))
     return settings.reports_dir / "latest.html"
 

@@ -140,6 +140,9 @@ def test_render_verdict(settings: Settings) -> None:
     assert "Contrôles : 1 échec, 2 avertissements, 1 réussi" in text
     assert lines[-1] == f"Rapport : {settings.reports_dir / f'quality-{RUN}.html'}"
     assert NBSP not in text
+    # the same from the quality store alone (the run's quality.json lost)
+    (settings.runs_dir / RUN / "quality.json").unlink()
+    assert render_verdict(settings, RUN) == text
 
 
 def test_render_verdict_without_runs(settings: Settings) -> None:

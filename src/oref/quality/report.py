@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -781,22 +782,24 @@ def _from_store(settings: Settings, run_id: str) -> tuple[RunRecord, list[CheckR
         return None
     try:
         schema = schema_of(con)
-        cols = [c for c, _ in TABLES["runs"]]
-        row = con.execute(f"select {', '.join(cols)} from {schema}.runs where run_id = ?", [run_id]).fetchone()
-        if row is None:
+
+        def rows(table: str, *, skip_run_id: bool) -> list[dict[str, Any]]:
+            columns = [c for c, _ in TABLES[table]][1 if skip_run_id else 0:]
+            found = con.execute(f"select {', '.join(columns)} from {schema}.{table} where run_id = ?",
+                                [run_id]).fetchall()
+            # the store's timestamps are naive UTC; the dataclasses hold ISO text
+            return [{c: (v.isoformat() if isinstance(v, datetime) else v) for c, v in zip(columns, r, strict=True)}
+                    for r in found]
+
+        runs = rows("runs", skip_run_id=False)
+        if not runs:
             return None
-        values = {c: (v.isoformat() if isinstance(v, datetime) else v) for c, v in zip(cols, row, strict=True)}
-        record = RunRecord(**values)
-        ccols = [c for c, _ in TABLES["check_results"]][1:]
-        checks = [CheckResult(**{c: (v.isoformat() if isinstance(v, datetime) else ("" if v is None else v))
-                                 for c, v in zip(ccols, r, strict=True)})
-                  for r in con.execute(f"select {', '.join(ccols)} from {schema}.check_results where run_id = ?",
-                                       [run_id]).fetchall()]
-        scols = [c for c, _ in TABLES["source_status"]][1:]
-        sources = [SourceStatus(**{c: (v.isoformat() if isinstance(v, datetime) else v)
-                                   for c, v in zip(scols, r, strict=True)})
-                   for r in con.execute(f"select {', '.join(scols)} from {schema}.source_status where run_id = ?",
-                                        [run_id]).fetchall()]
+        record = RunRecord(**runs[0])
+        checks = []
+        for r in rows("check_results", skip_run_id=True):
+            texts: dict[str, Any] = {k: "" if v is None else v for k, v in r.items()}
+            checks.append(CheckResult(**texts))
+        sources = [SourceStatus(**r) for r in rows("source_status", skip_run_id=True)]
         return record, checks, sources
     except duckdb.Error:
         return None
