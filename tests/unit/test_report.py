@@ -45,7 +45,7 @@ def test_degraded_report(settings: Settings) -> None:
     assert why.group(1) == (
         "La source France Travail — offres d'emploi des métiers du numérique (API Offres d'emploi v2) n'a pas pu "
         f"être récupérée ; ses derniers fichiers valides, récupérés il y a 32{NBSP}jours, ont été utilisés. "
-        "Les autres sources sont publiées à jour.")
+        "Les autres sources sont publiées à jour. Attention : 1 contrôle bloquant en échec (voir « Échecs »).")
     assert "source(s) stale, last good files used: offers (HTTP 503)" in page
     assert RUN in page and "972" in page and "Martinique" in page
 
@@ -120,6 +120,14 @@ def test_first_publication_and_build_time_report(settings: Settings) -> None:
     assert re.search(r"<h1>(.*?)</h1>", page).group(1) == "Bloqué"  # type: ignore[union-attr]
     assert "1 contrôle bloquant en échec. L'entrepôt publié n'a pas changé." in page
     assert (settings.reports_dir / "latest.html").read_text("utf-8") == page
+
+
+def test_published_then_export_failed(settings: Settings) -> None:
+    two_publications(settings)
+    export = CheckResult("warehouse", "open_data_export", "oref", "error", "fail", "no space left on device")
+    page = write_report(settings, RUN, [export], status="published", sources=[]).read_text("utf-8")
+    assert re.search(r"<h1>(.*?)</h1>", page).group(1) == "Publié"  # type: ignore[union-attr]
+    assert "L'entrepôt est publié, mais 1 contrôle bloquant est en échec : voir « Échecs »." in page
 
 
 def test_render_verdict(settings: Settings) -> None:

@@ -433,14 +433,20 @@ def verdict_why(data: ReportData) -> str:
         if failures:
             return f"{_count(len(failures), 'contrôle bloquant')} en échec : la construction ne sera pas publiée."
         return "La construction a passé ses contrôles ; la publication n'a pas encore eu lieu."
+    after = (f" Attention : {_count(len(failures), 'contrôle bloquant')} en échec "
+             "(voir « Échecs »)." if failures else "")
+    if data.status == "published" and failures:
+        # published, then a later step failed (the open-data export): the warehouse is the new one
+        return (f"L'entrepôt est publié, mais {_count(len(failures), 'contrôle bloquant')} "
+                f"{'est' if len(failures) == 1 else 'sont'} en échec : voir « Échecs ».")
     if data.status == "degraded" and stale:
         if len(stale) == 1:
             return (f"La source {source_title(stale[0].source)} n'a pas pu être récupérée ; ses derniers fichiers "
                     f"valides, récupérés il y a {fr_age(stale[0].age_days)}, ont été utilisés. "
-                    "Les autres sources sont publiées à jour.")
+                    "Les autres sources sont publiées à jour." + after)
         names = ", ".join(f"{source_title(s.source)} (récupérés il y a {fr_age(s.age_days)})" for s in stale)
         return (f"{len(stale)} sources n'ont pas pu être récupérées ; leurs derniers fichiers valides ont été "
-                f"utilisés : {names}. Les autres sources sont publiées à jour.")
+                f"utilisés : {names}. Les autres sources sont publiées à jour." + after)
     if data.status == "blocked":
         parts = []
         if failed:
