@@ -318,7 +318,7 @@ def describe_failure(step: str, exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         where = f" writing {exc.filename}" if exc.filename else ""
         return f"{step}: {exc.strerror[:1].lower()}{exc.strerror[1:]}{where}"
-    if isinstance(exc, OrefError):
+    if isinstance(exc, OrefError | duckdb.IOException):  # DuckDB's text names the file: 'IO Error: ... "<path>"'
         return f"{step}: {exc}"
     return f"{step}: {type(exc).__name__}: {exc}"
 
@@ -385,6 +385,8 @@ def _build(settings: Settings, run_id: str, progress: Progress, states: list[Sou
             progress(f"[load] {name} ...")
             try:
                 counts = get_source(name).load(con, settings, landing, run_id)
+            except duckdb.IOException:
+                raise  # the build file cannot be written (a full disk): not the source's fault
             except duckdb.Error as exc:
                 raise SourceError(name, f"loading into raw failed: {exc}") from exc
             result.rows.update(counts)
