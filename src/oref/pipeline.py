@@ -376,7 +376,7 @@ def _build(settings: Settings, run_id: str, progress: Progress, states: list[Sou
     path.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (path, Path(f"{path}.wal"), serving_of(path)):
         leftover.unlink(missing_ok=True)
-    result = BuildResult(str(path), run_id, fingerprint=fingerprint(settings))
+    result = BuildResult(str(path), run_id, fingerprint=fingerprint(settings, as_of))
     landing = LandingZone(settings, as_of=as_of)
     con = duckdb.connect(str(path))
     try:
