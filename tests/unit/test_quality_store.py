@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -151,3 +152,77 @@ def test_source_states_are_recorded_and_survive_a_rebuild_of_the_store(settings:
     record_run(settings, RunRecord("run-2", STARTED, STARTED, "972", "snapshot", "unchanged"), [], [],
                progress=lambda _: None)
     assert _store(settings, sql) == expected
+
+
+def test_oref_quality_prints_the_verdict_and_exits_with_its_code(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from oref.cli import main
+    from oref.quality.store import record_run
+
+    monkeypatch.setenv("OREF_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("OREF_SOURCE_MODE", "snapshot")
+    _fetched(settings, "run-1", bmo="source 'bmo': HTTP 404")
+    finish(settings, "run-1", progress=lambda _: None)
+    later = [(datetime.now(UTC) + timedelta(minutes=m)).isoformat(timespec="seconds") for m in (1, 2)]
+    for run_id, status, finished in (("run-2", "degraded", later[0]), ("run-3", "published", later[1])):
+        record_run(settings, RunRecord(run_id, finished, finished, "972", "snapshot", status,  # type: ignore[arg-type]
+                                       reason="1 source(s) stale" if status == "degraded" else None),
+                   [], [], progress=lambda _: None)
+    capsys.readouterr()
+    assert main(["quality", "run-1"]) == 1
+    out = capsys.readouterr().out
+    assert "run-1" in out and "bmo" in out and "HTTP 404" in out
+    assert main(["quality", "run-2"]) == 2
+    assert "run-2" in capsys.readouterr().out
+    assert main(["quality"]) == 0  # the latest run: run-3, published
+    assert "run-3" in capsys.readouterr().out
+    assert main(["quality", "no-such-run"]) == 1
+    assert "no-such-run" in capsys.readouterr().out
+
+
+def _land_offers(settings: Settings, fetched_at: str) -> str:
+    """An offers extract as an earlier fetch left it in the landing zone; returns its sha256."""
+    import hashlib
+    import json
+
+    content = b'{"resultats": []}'
+    directory = settings.landing_dir / "offers" / "20250502T050100Z"
+    directory.mkdir(parents=True)
+    (directory / "offers.json").write_bytes(content)
+    sha = hashlib.sha256(content).hexdigest()
+    (directory / "offers.json.manifest.json").write_text(json.dumps({
+        "source": "offers", "name": "offers.json", "fetched_at": fetched_at, "vintage": directory.name,
+        "data_vintage": "2025-05", "bytes": len(content), "sha256": sha, "rows": 353}), "utf-8")
+    return sha
+
+
+def test_a_failed_source_with_last_good_files_is_stale_unless_it_blocks(settings: Settings) -> None:
+    from oref.pipeline import source_states
+
+    sha = _land_offers(settings, "2025-05-02T05:01:00+00:00")
+    failed = FetchResult("offers", "failed", message="source 'offers': HTTP 503")
+    steps = {"fetch_offers": {"status": "failed", "result": asdict(failed)},
+             "fetch_geo": {"status": "failed", "result": asdict(FetchResult("geo", "failed", message="geo down"))}}
+    moment = datetime(2025, 6, 2, 5, 1, tzinfo=UTC)
+    states = {s.source: s for s in source_states(settings, "run-1", steps, moment=moment)}
+    offers = states["offers"]
+    assert (offers.status, offers.policy, offers.data_vintage, offers.sha256, offers.rows, offers.age_days) == (
+        "stale", "use_last_good", "2025-05", sha, 353, 31.0)
+    assert offers.landed_at == "2025-05-02T05:01:00+00:00" and offers.message == "source 'offers': HTTP 503"
+    assert (states["geo"].status, states["geo"].message) == ("failed", "geo down (no landed file to fall back on)")
+    assert states["bmo"].status == "skipped"  # not fetched in this run
+    blocking = {s.source: s for s in source_states(settings.with_(block_on_failure=("offers",)), "run-1", steps)}
+    assert (blocking["offers"].status, blocking["offers"].policy) == ("failed", "block")
+    assert blocking["offers"].message.endswith("(the source's policy is to block)")
+
+
+def test_a_published_run_with_stale_sources_is_degraded() -> None:
+    fetch_ko = {"fetch_offers": {"status": "failed",
+                                 "result": asdict(FetchResult("offers", "failed", message="HTTP 503"))}}
+    build = {"status": "built", "stale": ["offers"], "reason": "1 source(s) stale, their last good files used: ..."}
+    assert outcome({**fetch_ko, "build": build, "publish": {"status": "published"}}) == (
+        "degraded", "1 source(s) stale, their last good files used: ...")
+    # the build decided: a blocked build's reason wins over the failed fetch's
+    assert outcome({**fetch_ko, "build": {"status": "blocked", "message": "source(s) failed, publication blocked: "
+                                                                       "HTTP 503 (the source's policy is to block)"}}
+                   )[1].endswith("(the source's policy is to block)")
