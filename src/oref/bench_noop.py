@@ -12,6 +12,7 @@ dashboards' refresh off (no Superset home in a fresh data directory anyway).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,8 +70,10 @@ def _oref_run(data_dir: Path) -> tuple[float, str]:
     return elapsed, proc.stdout
 
 
-def measure(rounds: int = ROUNDS) -> dict[str, object]:
+def measure(rounds: int = ROUNDS, on_round: Callable[[dict[str, object]], None] | None = None) -> dict[str, object]:
+    """``rounds`` cold runs and no-op reruns; ``on_round`` gets the figures so far after each round."""
     results: list[dict[str, object]] = []
+    figures: dict[str, object] = {}
     for index in range(1, rounds + 1):
         with tempfile.TemporaryDirectory(prefix="oref-bench-noop-") as tmp:
             data_dir = Path(tmp) / "data"
@@ -81,10 +85,13 @@ def measure(rounds: int = ROUNDS) -> dict[str, object]:
             results.append({"cold_s": round(cold, 2), "noop_s": round(noop, 2), "noop_fetch_s": fetches})
             print(f"round {index}/{rounds}: cold {cold:.1f}s, no-op {noop:.1f}s "
                   f"(fetches {sum(fetches.values()):.1f}s)", flush=True)
-    cold_median = statistics.median(float(r["cold_s"]) for r in results)  # type: ignore[arg-type]
-    noop_median = statistics.median(float(r["noop_s"]) for r in results)  # type: ignore[arg-type]
-    return {"rounds": results, "cold_median_s": round(cold_median, 2), "noop_median_s": round(noop_median, 2),
-            "ratio": round(noop_median / cold_median, 4)}
+        cold_median = statistics.median(float(r["cold_s"]) for r in results)  # type: ignore[arg-type]
+        noop_median = statistics.median(float(r["noop_s"]) for r in results)  # type: ignore[arg-type]
+        figures = {"rounds": list(results), "cold_median_s": round(cold_median, 2),
+                   "noop_median_s": round(noop_median, 2), "ratio": round(noop_median / cold_median, 4)}
+        if on_round:
+            on_round(figures)
+    return figures
 
 
 def section(figures: dict[str, object], measured_at: str) -> str:
@@ -98,7 +105,7 @@ def section(figures: dict[str, object], measured_at: str) -> str:
         BEGIN,
         "## Nothing new, nothing rebuilt (`make bench-noop`)",
         "",
-        f"Measured {measured_at} on {machine()}, with other work running on the machine. {len(rounds)} rounds, "
+        f"Measured {measured_at} on {machine()}. {len(rounds)} round{'s' if len(rounds) > 1 else ''}, "
         "each on a new empty data directory: a cold `oref run` (snapshot served on loopback: fetch, build, "
         "audit, publish, export), then the same command again, which finds no new file and the same "
         "fingerprint as the published run and stops after its fetches (status `unchanged`). Wall-clock "
@@ -123,16 +130,22 @@ def section(figures: dict[str, object], measured_at: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m oref.bench_noop")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"cold run + rerun pairs (default {ROUNDS})")
+    args = parser.parse_args(argv)
     settings = Settings.from_env()
     started = datetime.now(UTC)
-    figures = measure()
     measured_at = started.strftime("%Y-%m-%d %H:%M UTC")
     out = settings.data_dir / "bench" / f"noop-{started.strftime('%Y%m%dT%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"measured_at": measured_at, **figures}, indent=2) + "\n", "utf-8")
-    write_doc(section(figures, measured_at))
-    print(f"cold {figures['cold_median_s']}s, no-op {figures['noop_median_s']}s, ratio {figures['ratio']:.1%}; "
+
+    def save(figures: dict[str, object]) -> None:  # after every round: a long bench cut short still reports
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"measured_at": measured_at, **figures}, indent=2) + "\n", "utf-8")
+        write_doc(section(figures, measured_at))
+
+    figures = measure(args.rounds, save)
+    print(f"cold {figures['cold_median_s']}s, no-op {figures['noop_median_s']}s, ratio {float(figures['ratio']):.1%}; "  # type: ignore[arg-type]
           f"written to {DOC} and {out}")
     return 0
 
