@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from oref_testing import OrefRun
 from report_testing import RUN, run_checks, run_record, run_sources, two_publications
 
 from oref.config import PROJECT_ROOT, Settings
 from oref.quality.checks import CheckResult
-from oref.quality.report import write_report
+from oref.quality.report import render_verdict, write_report
+from oref.sources import SOURCE_NAMES
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency: uv sync --group dev")
 from superset.superset_testing import launch_chromium  # noqa: E402
@@ -63,5 +65,29 @@ def test_report_fits_the_screen_and_the_page(tmp_path: Path) -> None:
             page.screenshot(path=str(OUT / "quality-report-print.png"), full_page=True)
             pdf = page.pdf(path=str(OUT / "quality-report.pdf"), format="A4")
             assert pdf.startswith(b"%PDF")
+        finally:
+            browser.close()
+
+
+def test_report_of_a_real_run(published_run: OrefRun) -> None:
+    """The shared `oref run`: latest.html is its report, says Publié, lists every source, links what exists."""
+    settings = published_run.settings
+    latest = settings.reports_dir / "latest.html"
+    run_id = render_verdict(settings).split("exécution ", 1)[1].split(" ", 1)[0]
+    assert latest.read_text("utf-8") == (settings.reports_dir / f"quality-{run_id}.html").read_text("utf-8")
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_page(viewport={"width": WIDTH, "height": 768})
+            page.goto(latest.as_uri())
+            assert page.locator("h1, h2").first.inner_text() == "Publié"
+            assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+            states = page.locator("#sources ~ table").first.locator("tbody tr .state").all_inner_texts()
+            assert len(states) == len(SOURCE_NAMES) and set(states) == {"récupérée"}, states
+            hrefs = page.locator("ul.links a").evaluate_all("links => links.map(a => a.href)")
+            assert [h.rsplit("/", 2)[-2:] for h in hrefs] == [[run_id, "index.html"], [run_id, "datapackage.json"]]
+            for href in hrefs:
+                assert Path(href.removeprefix("file://")).is_file(), href
+            page.screenshot(path=str(OUT / "quality-report-real-run.png"), full_page=True)
         finally:
             browser.close()
