@@ -10,7 +10,7 @@ from report_testing import NBSP, RUN, SHA_NEW, run_checks, run_record, run_sourc
 
 from oref.config import Settings
 from oref.quality.checks import CheckResult
-from oref.quality.report import fr_number, fr_percent, render_verdict, write_report
+from oref.quality.report import fr_number, fr_percent, fr_vintage, render_verdict, write_report
 from oref.quality.store import record_run
 
 
@@ -25,6 +25,8 @@ def test_french_numbers() -> None:
     assert fr_number(-0.125, 1) == "-0,1"
     assert fr_percent(0.305) == f"30,5{NBSP}%"
     assert fr_number(None) == "—"
+    assert fr_vintage("2025-T4") == "2025-T4"
+    assert fr_vintage("20261130T213555Z") == "extrait du 30/11/2026"  # an API extract's vintage
 
 
 def test_degraded_report(settings: Settings) -> None:
@@ -65,6 +67,11 @@ def test_degraded_report(settings: Settings) -> None:
     assert f"+25,0{NBSP}%" in landed_row.group(1)
     assert f"title='{SHA_NEW}'>{SHA_NEW[:12]}…" in landed_row.group(1)
     assert "récupérée" in landed_row.group(1)
+    # the failure policy is said when it is not the default, or when it was applied
+    assert "en cas d'échec" not in landed_row.group(1)
+    assert "en cas d'échec : bloque la publication" in re.search(  # type: ignore[union-attr]
+        r"<tr class='unchanged'>(.*?)</tr>", page, re.S).group(1)
+    assert "en cas d'échec : derniers fichiers valides" in stale_row.group(1)
     assert "mêmes fichiers" in re.search(r"<tr class='unchanged'>(.*?)</tr>", page, re.S).group(1)  # type: ignore[union-attr]
 
     # the indicators that moved most, French numbers, the territory only (971's x1000 values never shown)

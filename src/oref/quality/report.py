@@ -23,6 +23,7 @@ import html
 import json
 import math
 import os
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -145,6 +146,20 @@ def fr_datetime(value: str | None) -> str:
 def fr_date(value: str | None) -> str:
     text = fr_datetime(value)
     return text.split(" à ")[0]
+
+
+_STAMP = re.compile(r"^(\d{4})(\d{2})(\d{2})T\d{6}Z$")
+
+
+def fr_vintage(vintage: str | None) -> str:
+    """A data vintage as published (``2025``, ``2025-T4``); an API extract's stamp as its date."""
+    if not vintage:
+        return "—"
+    stamp = _STAMP.match(vintage)
+    if stamp:
+        year, month, day = (int(g) for g in stamp.groups())
+        return f"extrait du {day:02d}/{month:02d}/{year}"
+    return vintage
 
 
 def _esc(value: object) -> str:
@@ -557,9 +572,9 @@ def _change_cell(s: SourceStatus) -> str:
         return "<span class='note'>pas de publication précédente</span>"
     parts = []
     if s.previous_data_vintage != s.data_vintage:
-        parts.append(f"millésime {_esc(s.previous_data_vintage or '—')} → {_esc(s.data_vintage or '—')}")
+        parts.append(f"millésime {_esc(fr_vintage(s.previous_data_vintage))} → {_esc(fr_vintage(s.data_vintage))}")
     else:
-        parts.append(f"même millésime ({_esc(s.data_vintage or '—')})")
+        parts.append(f"même millésime ({_esc(fr_vintage(s.data_vintage))})")
     if s.previous_sha256 and s.sha256:
         parts.append("mêmes fichiers" if s.previous_sha256 == s.sha256 else
                      f"fichiers changés (avant {_sha_cell(s.previous_sha256)})")
@@ -574,7 +589,7 @@ def _state_cell(s: SourceStatus) -> str:
                 "</span>")
     elif s.landed_at and s.status in ("landed", "unchanged"):
         out += f"<span class='sub'>récupérée le {_esc(fr_date(s.landed_at))}</span>"
-    if s.policy:
+    if s.policy == "block" or (s.policy and s.status in ("stale", "failed")):  # the default goes unsaid
         out += f"<span class='sub'>en cas d'échec : {_esc(POLICY_FR.get(s.policy, s.policy))}</span>"
     return out
 
@@ -588,7 +603,7 @@ def _source_rows(sources: list[SourceStatus]) -> str:
         rows.append(
             f"<tr class='{_attr(s.status)}'><td><b>{_esc(source_title(s.source))}</b>"
             f"<span class='sub'><code>{_esc(s.source)}</code></span>{message}</td>"
-            f"<td>{_state_cell(s)}</td><td>{_esc(s.data_vintage or '—')}</td>"
+            f"<td>{_state_cell(s)}</td><td>{_esc(fr_vintage(s.data_vintage))}</td>"
             f"<td>{_sha_cell(s.sha256)}<span class='sub'>{_count(s.files, 'fichier') if s.files else ''}</span></td>"
             f"<td class='num'>{_rows_cell(s)}</td><td>{_change_cell(s)}</td></tr>")
     return "\n".join(rows)
@@ -844,10 +859,11 @@ def render_verdict(settings: Settings, run_id: str | None = None) -> str:
     lines.append(context)
     width = max((len(s.source) for s in sources), default=0)
     state_width = max((len(SOURCE_STATE_FR.get(s.status, s.status)) for s in sources), default=0)
-    vintage_width = max((len(s.data_vintage or "—") for s in sources), default=0)
+    vintage_width = max((len(fr_vintage(s.data_vintage)) for s in sources), default=0)
     for s in sources:
         state = SOURCE_STATE_FR.get(s.status, s.status)
-        line = (f"  {s.source:<{width}}  {state:<{state_width}}  millésime {s.data_vintage or '—':<{vintage_width}}"
+        vintage = fr_vintage(s.data_vintage)
+        line = (f"  {s.source:<{width}}  {state:<{state_width}}  millésime {vintage:<{vintage_width}}"
                 f"  récupérée il y a {fr_age(s.age_days)}")
         if s.status in ("stale", "failed") and s.message:
             line += f"  ({s.message.splitlines()[0]})"
