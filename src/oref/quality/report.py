@@ -52,12 +52,12 @@ STATUS_FR = {
 }
 # what the verdict means, when the run recorded no reason
 STATUS_MEANING_FR = {
-    "published": "Toutes les sources et tous les contrôles bloquants sont passés : l'entrepôt est publié.",
+    "published": "Aucune source ni aucun contrôle bloquant en échec ; l'entrepôt est publié.",
     "degraded": ("L'entrepôt est publié, mais au moins une source n'a pas pu être récupérée : "
                  "ses derniers fichiers valides ont été utilisés."),
-    "blocked": "Une source ou un contrôle bloquant a empêché la publication : l'entrepôt publié n'a pas changé.",
-    "failed": "L'exécution s'est arrêtée sur une erreur : l'entrepôt publié n'a pas changé.",
-    "unchanged": ("Aucune source n'a livré de nouveau fichier et rien n'a changé dans le code ni les réglages : "
+    "blocked": "Une source ou un contrôle bloquant a empêché la publication ; l'entrepôt publié n'a pas changé.",
+    "failed": "L'exécution s'est arrêtée sur une erreur ; l'entrepôt publié n'a pas changé.",
+    "unchanged": ("Aucune source n'a livré de nouveau fichier, ni le code ni les réglages n'ont changé ; "
                   "rien n'a été reconstruit, l'entrepôt publié reste celui de la dernière publication."),
 }
 # per source and run (quality.source_status.status)
