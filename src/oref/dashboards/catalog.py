@@ -670,10 +670,10 @@ def qualite() -> Dashboard:
     )
     runs = Chart(
         "quality_runs", "Exécutions : publiées ou non, et pourquoi", ds.RUNS, "table",
-        viz.table_raw(["started_at", "run_id", "status_label", "reason", "territory", "source_mode",
-                       "sources_fetched", "sources_failed", "checks_passed", "checks_failed", "checks_warned",
-                       "report_link"], [], order_by=[("started_at", False)], row_limit=500, page_length=10,
-                      formats={"checks_passed": COUNT}),
+        viz.table_raw(["started_at", "run_id", "status_label", "reason", "territory",
+                       "sources_fetched", "sources_stale", "sources_failed", "checks_passed", "checks_failed",
+                       "checks_warned", "report_link"], [], order_by=[("started_at", False)], row_limit=500,
+                      page_length=10, formats={"checks_passed": COUNT}),
         description="Chaque exécution du pipeline, la plus récente d'abord : statut (publiée, bloquée, en "
         "échec), raison quand elle n'a pas été publiée, contrôles, et lien vers son rapport.",
         width=12, height=60,
@@ -704,6 +704,17 @@ def qualite() -> Dashboard:
         "données, date de téléchargement, âge en jours, lignes et début de l'empreinte SHA-256.",
         width=12, height=70,
     )
+    sources = Chart(
+        "quality_sources", "État des sources (dernière exécution)", ds.SOURCE_STATES, "table",
+        viz.table_raw(["source", "state_label", "data_vintage", "previous_data_vintage", "age_days", "rows",
+                       "previous_rows", "policy_label", "message"], [],
+                      order_by=[("source", True)], row_limit=100,
+                      formats={"age_days": COUNT, "rows": COUNT, "previous_rows": COUNT}),
+        description="Pour chaque source : nouveau fichier, inchangée, périmée (la récupération a échoué et le "
+        "dernier fichier valide a servi : la publication est alors « dégradée »), en échec ou non récupérée ; "
+        "millésime des données et âge en jours, à côté de la publication précédente.",
+        width=12, height=56,
+    )
     filters = [
         NativeFilter("quality_run", "Exécution", "filter_select", [failures], dataset=ds.CHECKS, column="run_id",
                      description="Restreint les contrôles aux exécutions choisies."),
@@ -713,15 +724,17 @@ def qualite() -> Dashboard:
     return Dashboard(
         "qualite-donnees", "Qualité des données",
         "Pour les gestionnaires de données : exécutions, contrôles en échec, fraîcheur et millésime des sources.",
-        [Row([last_run]), Row([Markdown("quality_intro", QUALITY_INTRO, height=14)]), Row([runs]), Row([failures]),
-         Row([freshness]), Row([checks_by_run])],
+        [Row([last_run]), Row([Markdown("quality_intro", QUALITY_INTRO, height=14)]), Row([sources]), Row([runs]),
+         Row([failures]), Row([freshness]), Row([checks_by_run])],
         filters,
     )
 
 
 QUALITY_INTRO = """**Qualité des données.** Chaque exécution du pipeline est enregistrée, qu'elle ait été publiée ou
-non. Un échec bloquant empêche la publication : l'entrepôt publié reste celui de l'exécution précédente. Le
-rapport de chaque exécution (lien « rapport ») détaille les contrôles ; il est réservé aux gestionnaires."""
+non. Un échec bloquant empêche la publication : l'entrepôt publié reste celui de l'exécution précédente. Une
+source qui n'a pas pu être récupérée garde son dernier fichier valide : la publication est alors « dégradée » et
+la source « périmée ». Le rapport de chaque exécution (lien « rapport ») détaille les contrôles ; il est réservé
+aux gestionnaires."""
 
 
 def dashboards() -> list[Dashboard]:

@@ -262,18 +262,20 @@ QUALITY_DESCRIPTION = " Magasin qualité (quality_store.duckdb) : toutes les ex�
 
 RUN_STATUS_LABEL = (
     "CASE status WHEN 'published' THEN 'publiée' WHEN 'degraded' THEN 'publiée, dégradée' "
-    "WHEN 'blocked' THEN 'bloquée' WHEN 'failed' THEN 'en échec' ELSE status END"
+    "WHEN 'blocked' THEN 'bloquée' WHEN 'failed' THEN 'en échec' WHEN 'unchanged' THEN 'rien de nouveau' "
+    "ELSE status END"
 )
 
 RUNS = Dataset(
     "executions", "oref_qualite", "quality",
-    "Les exécutions du pipeline : statut (publiée, bloquée, en échec), raison, contrôles et rapport."
+    "Les exécutions du pipeline : statut (publiée, publiée dégradée, bloquée, en échec, rien de nouveau), raison,"
+    " sources périmées, contrôles et rapport."
     + QUALITY_DESCRIPTION,
     sql=(
         "SELECT run_id, started_at, finished_at, territory, source_mode,\n"
         f"  {RUN_STATUS_LABEL} AS status_label,\n"
         "  COALESCE(reason, '') AS reason,\n"
-        "  sources_fetched, sources_unchanged, sources_failed,\n"
+        "  sources_fetched, sources_unchanged, sources_failed, COALESCE(sources_stale, 0) AS sources_stale,\n"
         "  checks_passed, checks_failed, checks_warned,\n"
         "  '<a href=\"/oref/rapports/' || run_id || '\" target=\"_blank\">rapport</a>' AS report_link,\n"
         "  report_path\n"
@@ -283,6 +285,7 @@ RUNS = Dataset(
         ("run_id", "VARCHAR"), ("started_at", "TIMESTAMP"), ("finished_at", "TIMESTAMP"), ("territory", "VARCHAR"),
         ("source_mode", "VARCHAR"), ("status_label", "VARCHAR"), ("reason", "VARCHAR"),
         ("sources_fetched", "INTEGER"), ("sources_unchanged", "INTEGER"), ("sources_failed", "INTEGER"),
+        ("sources_stale", "INTEGER"),
         ("checks_passed", "INTEGER"), ("checks_failed", "INTEGER"), ("checks_warned", "INTEGER"),
         ("report_link", "VARCHAR"), ("report_path", "VARCHAR"),
     ),
@@ -298,13 +301,15 @@ LAST_RUN = Dataset(
         "WITH last_run AS (SELECT * FROM quality.runs ORDER BY started_at DESC LIMIT 1)\n"
         "SELECT run_id,\n"
         "  '<div style=\"padding:8px 14px;border-radius:4px;line-height:1.6;background:'\n"
-        "  || CASE status WHEN 'published' THEN '#e6f4ea' WHEN 'degraded' THEN '#fff4ce' ELSE '#fde7e9' END\n"
+        "  || CASE status WHEN 'published' THEN '#e6f4ea' WHEN 'unchanged' THEN '#e6f4ea'\n"
+        "       WHEN 'degraded' THEN '#fff4ce' ELSE '#fde7e9' END\n"
         f"  || '\"><b>Dernière exécution : ' || {RUN_STATUS_LABEL}\n"
         "  || '</b> — ' || strftime(started_at, '%d/%m/%Y à %H:%M') || ' UTC, <code>' || run_id\n"
         "  || '</code>, territoire '\n"
         "  || territory || ', mode ' || source_mode || '.<br>Raison : '\n"
         "  || replace(replace(replace(COALESCE(reason, 'aucune erreur bloquante'),\n"
         "       '&', '&amp;'), '<', '&lt;'), '>', '&gt;')\n"
+        "  || CASE WHEN COALESCE(sources_stale, 0) > 0 THEN ' · sources périmées : ' || sources_stale ELSE '' END\n"
         "  || ' · contrôles réussis ' || checks_passed || ', échecs bloquants ' || checks_failed\n"
         "  || ', avertissements ' || checks_warned\n"
         "  || ' · <a href=\"/oref/rapports/' || run_id || '\" target=\"_blank\">'\n"
@@ -365,6 +370,35 @@ FRESHNESS = Dataset(
     ),
 )
 
+SOURCE_STATES = Dataset(
+    "etat_sources", "oref_qualite", "quality",
+    "L'état de chaque source à la dernière exécution : nouveau fichier, inchangée, périmée (la récupération a"
+    " échoué et le dernier fichier valide a servi), en échec ou non récupérée ; millésime, âge, lignes et"
+    " empreinte, à côté de ceux de la publication précédente." + QUALITY_DESCRIPTION,
+    sql=(
+        # the latest run that recorded source states (a run stopped by the lock records none)
+        "WITH last_run AS (SELECT r.run_id FROM quality.runs AS r\n"
+        "  WHERE r.run_id IN (SELECT run_id FROM quality.source_status)\n"
+        "  ORDER BY r.started_at DESC LIMIT 1)\n"
+        "SELECT s.source,\n"
+        "  CASE s.status WHEN 'landed' THEN 'nouveau fichier' WHEN 'unchanged' THEN 'inchangée'\n"
+        "    WHEN 'stale' THEN 'périmée : dernier fichier valide utilisé' WHEN 'failed' THEN 'en échec'\n"
+        "    WHEN 'skipped' THEN 'non récupérée' ELSE s.status END AS state_label,\n"
+        "  CASE s.policy WHEN 'use_last_good' THEN 'dernier fichier valide' WHEN 'block' THEN 'bloque'\n"
+        "    ELSE s.policy END AS policy_label,\n"
+        "  s.data_vintage, s.previous_data_vintage, s.landed_at,\n"
+        "  CAST(floor(s.age_days) AS BIGINT) AS age_days, s.rows, s.previous_rows,\n"
+        "  left(s.sha256, 12) AS sha256_short, COALESCE(s.message, '') AS message\n"
+        "FROM quality.source_status AS s\n"
+        "JOIN last_run USING (run_id)"
+    ),
+    columns=(
+        ("source", "VARCHAR"), ("state_label", "VARCHAR"), ("policy_label", "VARCHAR"), ("data_vintage", "VARCHAR"),
+        ("previous_data_vintage", "VARCHAR"), ("landed_at", "TIMESTAMP"), ("age_days", "BIGINT"), ("rows", "BIGINT"),
+        ("previous_rows", "BIGINT"), ("sha256_short", "VARCHAR"), ("message", "VARCHAR"),
+    ),
+)
+
 QUALITY_LABELS: dict[str, str] = {
     "started_at": "Début",
     "started_label": "Début",
@@ -376,6 +410,12 @@ QUALITY_LABELS: dict[str, str] = {
     "sources_fetched": "Sources mises à jour",
     "sources_unchanged": "Sources inchangées",
     "sources_failed": "Sources en échec",
+    "sources_stale": "Sources périmées",
+    "state_label": "État",
+    "policy_label": "En cas d'échec",
+    "previous_data_vintage": "Millésime publié avant",
+    "landed_at": "Déposé le",
+    "previous_rows": "Lignes avant",
     "checks_passed": "Contrôles réussis",
     "checks_failed": "Échecs bloquants",
     "checks_warned": "Avertissements",
@@ -404,5 +444,5 @@ QUALITY_LABELS: dict[str, str] = {
 
 ALL: tuple[Dataset, ...] = (
     CONTEXT, TERRITORIES, INDICATORS, SCORECARD, RECRUITMENT, TRAINING, JOB_OFFERS, FTTH_MAP, TENSIONS, SKILLS_GAP,
-    RUNS, LAST_RUN, CHECKS, FRESHNESS,
+    RUNS, LAST_RUN, CHECKS, FRESHNESS, SOURCE_STATES,
 )
