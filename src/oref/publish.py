@@ -141,7 +141,7 @@ def passed_its_gate(build: Path) -> None:
         row = None  # a file without the quality tables: the smoke check decides
     finally:
         con.close()
-    if row and row[1] != "published":
+    if row and row[1] not in ("published", "degraded"):  # degraded: built from a stale source's last good files
         raise PublishError(f"build {build} of run {row[0]} did not pass its quality checks ({row[1]}): {row[2]}")
 
 
