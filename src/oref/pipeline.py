@@ -398,6 +398,7 @@ def _build(settings: Settings, run_id: str, progress: Progress, states: list[Sou
     pause_at(settings, "audit", run_id)  # fault injection for the crash tests (oref.pause)
     progress("[serving] marts -> serving.duckdb ...")
     save_checks(settings.runs_dir, run_id, "warehouse", [_serving_check(path)])
+    save_checks(settings.runs_dir, run_id, "drift", _drift_checks(settings, path))
     result.serving = str(serving_of(path))
     checks = load_checks(settings.runs_dir, run_id) + dbt.check_results(target)
     result.checks_passed = sum(c.status == "pass" for c in checks)
@@ -424,6 +425,18 @@ def _build(settings: Settings, run_id: str, progress: Progress, states: list[Sou
     progress("[dbt] docs generate ...")
     dbt.generate_docs(settings, path, run_id, progress)
     return result
+
+
+def _drift_checks(settings: Settings, build_path: Path) -> list[CheckResult]:
+    """Row counts and indicator values against the previous publication (``oref.quality.drift``)."""
+    from oref.quality.drift import drift_checks
+
+    published = settings.warehouse_path if settings.warehouse_path.is_file() else None
+    try:
+        return drift_checks(settings, build_path, published)
+    except duckdb.Error as exc:  # a published warehouse that cannot be compared: say so, do not block
+        return [CheckResult("warehouse", "drift_compared", "oref", "warn", "fail",
+                            f"drift checks skipped: {type(exc).__name__}: {exc}", target=str(published))]
 
 
 def _serving_check(build_path: Path) -> CheckResult:
