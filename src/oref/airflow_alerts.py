@@ -20,10 +20,8 @@ This module imports Airflow: only DAG files import it (``oref.airflow_support`` 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
-import urllib.request
 from typing import Any
 
 from airflow.sdk import BaseNotifier
@@ -55,18 +53,6 @@ def webhook_url_of(conn_id: str = ALERT_CONN_ID) -> str | None:
     return f"{scheme}://{host}{port}{path}"
 
 
-def _post(url: str, payload: dict[str, Any]) -> str | None:
-    """POST the payload; ``None`` on success, else the error (the URL's query string never logged)."""
-    request = urllib.request.Request(url, data=json.dumps(payload).encode("utf-8"), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            response.read()
-    except OSError as exc:
-        return f"webhook {url.split('?')[0]} failed: {exc}"
-    return None
-
-
 class OrefRunNotifier(BaseNotifier):
     """Alert on a blocked, degraded or failed run of the monthly refresh, once, with its verdict."""
 
@@ -75,8 +61,9 @@ class OrefRunNotifier(BaseNotifier):
         self.conn_id = conn_id
 
     def notify(self, context: Any) -> None:
+        from oref.alerts import send_alert
         from oref.config import Settings
-        from oref.quality.store import load_record, record_path
+        from oref.quality.store import RunRecord, load_record, now, record_path
 
         airflow_run_id = str(context.get("run_id") or getattr(context.get("dag_run"), "run_id", ""))
         run_id = sanitize_run_id(airflow_run_id)
@@ -84,40 +71,22 @@ class OrefRunNotifier(BaseNotifier):
         path = record_path(settings, run_id)
         if path.is_file():
             record = load_record(path)[0]
-            status, reason, report = record.status, record.reason, record.report_path
         else:  # finish never ran (the run timed out, or was stopped): the DAG run's own verdict
-            record, status, report = None, "failed", None
             reason = f"no record for run {run_id}: {context.get('reason') or 'the run stopped before finish'}"
-        if status not in ALERT_STATUSES:
-            log.info("alert: run %s %s, nothing to send", run_id, status)
+            record = RunRecord(run_id=run_id, started_at=now(), finished_at=now(), territory=settings.territory.label,
+                               source_mode=settings.source_mode, status="failed", reason=reason)
+        if record.status not in ALERT_STATUSES:
+            log.info("alert: run %s %s, nothing to send", run_id, record.status)
             return
         url = webhook_url_of(self.conn_id)
-        error = self._send_webhook(settings, record, url, run_id, status, reason, report)
-        if error:
-            log.warning("alert: %s", error)
-        self._send_mail(run_id, status, reason, report)
-
-    @staticmethod
-    def _send_webhook(settings: Any, record: Any, url: str | None, run_id: str, status: str,
-                      reason: str | None, report: str | None) -> str | None:
-        try:
-            from oref.alerts import send_alert
-        except ImportError:
-            send_alert = None
-        if send_alert is not None and record is not None:
-            field_names = {f.name for f in dataclasses.fields(settings)}
-            if url and "alert_webhook_url" in field_names:
-                settings = dataclasses.replace(settings, alert_webhook_url=url)
-            if url is None or "alert_webhook_url" in field_names:
-                log.info("alert: run %s %s, sent through oref.alerts", run_id, status)
-                return send_alert(settings, record)
-        target = url or os.environ.get("OREF_ALERT_WEBHOOK_URL")
-        if not target:
-            return None
-        payload = {"run_id": run_id, "status": status, "reason": reason, "report_path": report,
-                   "territory": getattr(record, "territory", None) or settings.territory.label}
-        log.info("alert: run %s %s, posted to the webhook", run_id, status)
-        return _post(target, payload)
+        if url:  # the Airflow connection wins over OREF_ALERT_WEBHOOK_URL
+            settings = dataclasses.replace(settings, alert_webhook_url=url)
+        problem = send_alert(settings, record)
+        if problem:
+            log.warning("alert: run %s %s not sent: %s", run_id, record.status, problem)
+        elif settings.alert_webhook_url:
+            log.info("alert: run %s %s sent", run_id, record.status)
+        self._send_mail(run_id, record.status, record.reason, record.report_path)
 
     @staticmethod
     def _send_mail(run_id: str, status: str, reason: str | None, report: str | None) -> None:

@@ -238,7 +238,10 @@ def finish_step(airflow_run_id: str) -> dict[str, Any]:
     from oref.config import Settings
     from oref.pipeline import finish
 
-    return to_xcom(finish(Settings.from_env(), sanitize_run_id(airflow_run_id)))
+    # Under Airflow the DAG's notifier (oref.airflow_alerts) sends the run's one alert, also when
+    # finish never runs (a timed-out run): finish itself must not send a second one.
+    settings = dataclasses.replace(Settings.from_env(), alert_webhook_url=None)
+    return to_xcom(finish(settings, sanitize_run_id(airflow_run_id)))
 
 
 # --- the oref_superset_refresh DAG ---------------------------------------------------------------

@@ -589,7 +589,8 @@ def test_a_failed_source_fails_alone_the_build_runs_and_the_run_is_degraded(
     assert states["fetch_urssaf"] == "failed"
     assert all(states[f"fetch_{n}"] == "success" for n in _source_names() if n != "urssaf"), states
     # the build ran after the failed fetch, and published
-    assert (states["build"], states["publish"], states["export"], states["finish"]) == ("success",) * 4, states
+    assert (states["build"], states["publish"], states["export"], states["finish"]) == ("success",) * 4, (
+        f"{states}\n{result['_log'][-6000:]}")
     assert result["state"] == "success", f"{states}\n{result['_log'][-5000:]}"
     runs = dict((r, (st, reason)) for r, st, reason in _quality_runs(data_dir))
     status, reason = runs[run_id]
