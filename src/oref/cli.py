@@ -200,9 +200,8 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         export(settings, run_id, _say)
     finally:
-        if run_id is not None:
-            finish(settings, run_id, _say)
-    return 0
+        record = finish(settings, run_id, _say) if run_id is not None else None
+    return _verdict(record.status if record else None)
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
