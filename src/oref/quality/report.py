@@ -708,15 +708,14 @@ def render_html(settings: Settings, data: ReportData) -> str:
     # indicators
     parts.append("<h2 id='indicateurs'>Indicateurs qui ont le plus bougé</h2>")
     moves = data.moves
+    since = ("depuis la publication précédente" if data.status in ("published", "degraded")
+             else "par rapport à l'entrepôt publié (cette construction n'est pas publiée)")
     if moves.note:
         parts.append(f"<p class='note'>{_esc(moves.note[0].upper() + moves.note[1:])}.</p>")
     elif not moves.moves:
-        parts.append(f"<p>Aucun des {fr_number(moves.compared)} indicateurs du territoire n'a changé depuis la "
-                     "publication précédente.</p>")
+        parts.append(f"<p>Aucun des {fr_number(moves.compared)} indicateurs du territoire n'a changé {since}.</p>")
     else:
         shown = min(len(moves.moves), MOVES_SHOWN)
-        since = ("depuis la publication précédente" if data.status in ("published", "degraded")
-                 else "par rapport à l'entrepôt publié (cette construction n'est pas publiée)")
         parts.append(
             f"<p>{_count(moves.changed, 'indicateur')} sur {fr_number(moves.compared)} "
             f"{'a' if moves.changed <= 1 else 'ont'} changé {since} (dernière "
