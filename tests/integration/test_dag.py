@@ -104,6 +104,9 @@ def _describe() -> dict[str, Any]:
         }
     if os.environ.get("OREF_REPLAY_URL"):
         description["retry_decisions"] = _retry_decisions(dag)
+    if os.environ.get("AIRFLOW_CONN_OREF_ALERTS"):
+        # the DAG's failure callback for a run that never reached finish (as dagrun_timeout leaves it)
+        dag.on_failure_callback({"run_id": "manual__2026-11-30T05:00:00+00:00", "reason": "timed_out"})
     return description
 
 
@@ -261,10 +264,11 @@ def described(airflow_sqlite: AirflowEnv, tmp_path_factory: pytest.TempPathFacto
     tmp = tmp_path_factory.mktemp("describe")
     faults = {URSSAF_PATH: [Fault(404, body=b"gone") for _ in range(20)],
               "/opendata.caissedesdepots.fr/": [Fault(503, body=b"down") for _ in range(20)]}
-    with ReplayServer(SNAPSHOT_DIR, host="127.0.0.1", port=0, faults=faults) as replay:
+    with ReplayServer(SNAPSHOT_DIR, host="127.0.0.1", port=0, faults=faults) as replay, AlertReceiver() as alerts:
         env = {**_oref_env(replay.base_url, tmp / "data"), "OREF_HTTP_MAX_RETRIES": "0",
-               "OREF_HTTP_BACKOFF_BASE": "0"}
+               "OREF_HTTP_BACKOFF_BASE": "0", "AIRFLOW_CONN_OREF_ALERTS": alerts.url}
         result = _child(airflow_sqlite, ["describe"], tmp, extra_env=env)
+    result["_alerts"] = alerts.received
     assert result["import_errors"] == {}, result["import_errors"]
     assert DAG_ID in result["dag_ids"]
     return result
@@ -292,6 +296,12 @@ def test_dag_times_out_pauses_after_repeated_failures_and_alerts(described: dict
     assert 2 * 3600 <= dag["dagrun_timeout_s"] <= 24 * 3600
     assert dag["max_consecutive_failed_dag_runs"] == 3
     assert dag["on_failure_callback"] == dag["on_success_callback"] == "OrefRunNotifier"
+    # a run stopped before finish (no record) still alerts, as failed, on the connection's webhook
+    [alert] = described["_alerts"]
+    assert alert["path"] == "/oref-alerts"
+    body = alert["body"]
+    assert (body["run_id"], body["status"]) == ("manual__2026-11-30T05_00_00_00_00", "failed")
+    assert "timed_out" in body["reason"] and body["report_path"] is None
 
 
 def test_superset_refresh_dag_is_scheduled_on_the_published_asset(described: dict[str, Any]) -> None:
