@@ -9,6 +9,7 @@ from openpyxl import Workbook, load_workbook
 from oref_testing import SNAPSHOT, SourceHarness
 
 from oref.errors import SourceError
+from oref.quality.checks import CheckResult
 from oref.replay import Fault
 from oref.sources.arcep import ArcepSource, parse_decimal, quarter_of_file, read_communes
 
@@ -66,10 +67,11 @@ def test_missing_and_new_columns_are_named(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"missing column\(s\): premises_source .*file: bad.xlsx \[Communes\]"):
         list(read_communes(_workbook(tmp_path, renamed), file="bad.xlsx"))
     extra = [*good[:6], "Taux FttH", *good[6:]]
-    with pytest.raises(SourceError) as info:
-        list(read_communes(_workbook(tmp_path, extra), file="bad.xlsx"))
-    assert str(info.value) == ("source 'arcep': unexpected column(s) ['Taux FttH'] in sheet 'Communes' "
-                               "| file: bad.xlsx")
+    checks: list[CheckResult] = []
+    assert len(list(read_communes(_workbook(tmp_path, extra), file="new.xlsx", checks=checks))) == len(rows)
+    assert [(c.check_name, c.severity, c.status, c.message) for c in checks] == [
+        ("no_unexpected_columns", "warn", "fail",
+         "source 'arcep': new column(s) ['Taux FttH'] in new.xlsx [Communes], not declared: ignored")]
 
 
 def test_fetch_and_load_972_with_its_peers_then_971_and_a_region_alone(sources: SourceHarness) -> None:

@@ -96,7 +96,7 @@ def test_missing_column_names_it_and_the_file(tmp_path: Path) -> None:
         check_occupations(path, file="RefRomeCsv.zip:unix_referentiel_code_rome_v460_utf8.csv")
     assert str(excinfo.value) == (
         "source 'rome': columns changed: missing ['transition_num']; new ['transition_ia'] | "
-        "file: RefRomeCsv.zip:unix_referentiel_code_rome_v460_utf8.csv")
+        "file: RefRomeCsv.zip:unix_referentiel_code_rome_v460_utf8.csv | column: 'transition_num'")
 
 
 def test_landing_suite_passes_on_the_snapshot_and_blocks_a_malformed_ogr_code(sources: SourceHarness) -> None:

@@ -12,6 +12,7 @@ from oref_testing import SNAPSHOT, SourceHarness
 from oref.config import Settings, Territory
 from oref.errors import SourceError
 from oref.landing import LandingZone
+from oref.quality.checks import CheckResult
 from oref.reference import digital_fap2021_codes
 from oref.replay import Fault
 from oref.sources.tabular import normalise_header
@@ -148,10 +149,14 @@ def test_missing_and_new_columns_fail_naming_them(tmp_path: Path) -> None:
     assert message.endswith("; unexpected column(s): [\"Indice d'attractivité salariale\"] | "
                             "file: t.xlsx [National]")
     read_tensions(_workbook(tmp_path / "ok.xlsx", HEADER), file="ok.xlsx")
-    with pytest.raises(SourceError) as excinfo:
-        read_tensions(_workbook(tmp_path / "new.xlsx", [*HEADER, "Part des offres durables"]), file="new.xlsx")
-    assert str(excinfo.value) == ("source 'tensions': unexpected column(s): ['Part des offres durables'] | "
-                                  "file: new.xlsx [National]")
+    # a new column is a warning: the rows are read by the declared columns
+    checks: list[CheckResult] = []
+    rows = read_tensions(_workbook(tmp_path / "new.xlsx", [*HEADER, "Part des offres durables"]), file="new.xlsx",
+                         checks=checks)
+    assert rows and [(c.check_name, c.severity, c.status, c.target) for c in checks][:1] == [(
+        "no_unexpected_columns", "warn", "fail", "new.xlsx [National]")]
+    assert checks[0].message == ("source 'tensions': new column(s) ['Part des offres durables'] in "
+                                 "new.xlsx [National], not declared: ignored")
 
 
 def test_landing_suite_passes_on_the_snapshot_and_blocks_a_duplicate_fap(sources: SourceHarness) -> None:

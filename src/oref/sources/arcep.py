@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from oref.config import Settings
 from oref.errors import SourceError
 from oref.landing import LandingZone
+from oref.quality.checks import CheckResult
 from oref.sources.base import (
     FetchContext,
     FetchResult,
@@ -36,7 +37,15 @@ from oref.sources.base import (
     table_rows,
 )
 from oref.sources.scope import coverage_check
-from oref.sources.tabular import ColumnSpec, cell_text, iter_sheet, map_columns, normalise_header, sheet_names
+from oref.sources.tabular import (
+    ColumnSpec,
+    cell_text,
+    iter_sheet,
+    map_columns,
+    normalise_header,
+    sheet_names,
+    warn_new_columns,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -82,10 +91,13 @@ def parse_decimal(value: object, *, file: str, column: str, commune: str | None)
     return number
 
 
-def read_communes(path: Path, *, file: str) -> Iterator[tuple[dict[str, Any], list[tuple[str, float | None]]]]:
+CommuneRow = tuple[dict[str, Any], list[tuple[str, float | None]]]
+
+
+def read_communes(path: Path, *, file: str, checks: list[CheckResult] | None = None) -> Iterator[CommuneRow]:
     """Stream sheet ``Communes``: (static columns, [(quarter 'YYYY-TQ', connectable), ...]) per commune.
 
-    Fails naming the file and the column when a declared column is missing or a new one appears.
+    Fails naming the file and the column when a declared column is missing; a new one is a ``warn``.
     """
     names = sheet_names(path)
     if SHEET not in names:
@@ -111,7 +123,7 @@ def read_communes(path: Path, *, file: str) -> Iterator[tuple[dict[str, Any], li
         else:
             unexpected.append(label)
     if unexpected:
-        raise SourceError("arcep", f"unexpected column(s) {unexpected} in sheet {SHEET!r}", file=file)
+        warn_new_columns("arcep", f"{file} [{SHEET}]", unexpected, checks)
     if not quarters:
         raise SourceError("arcep", f"no quarterly column ('T4 2025') in sheet {SHEET!r}", file=file)
     for row in rows:
@@ -182,20 +194,23 @@ class ArcepSource(Source):
         vintage = f"{year}-T{quarter}"
 
         def validate(path: Path) -> Validated:
-            parsed = list(read_communes(path, file=file_label))
+            parsed = list(read_communes(path, file=file_label, checks=ctx.checks))
             communes = len(parsed)
             last_quarter = parsed[-1][1][-1][0] if parsed else None
             if communes == 0:
                 raise SourceError(self.name, f"sheet {SHEET!r} has no commune rows", file=file_label)
             if last_quarter != vintage:
-                raise SourceError(self.name, f"last quarterly column is {last_quarter}, the file name says "
-                                  f"{vintage}", file=file_label)
+                # the data's own last quarter is the vintage: an older one is kept but not used
+                ctx.checks.append(CheckResult(
+                    self.name, "quarter_matches_file_name", "oref", "warn", "fail",
+                    f"source 'arcep': the last quarterly column is {last_quarter}, the file name says {vintage}",
+                    str(last_quarter), file_label))
             gx_gate(ctx, "arcep_landing", validation_frame(parsed), source=self.name, target=file_label)
             by_departement: dict[str, int] = {}
             for static, _ in parsed:
                 code = str(static["department_code"])
                 by_departement[code] = by_departement.get(code, 0) + 1
-            return Validated(rows=communes, data_vintage=vintage, extra={
+            return Validated(rows=communes, data_vintage=last_quarter, extra={
                 "file_name": file_label, "communes_by_departement": dict(sorted(by_departement.items()))})
 
         outcome = fetch_file(ctx, source=self.name, name=LANDED_NAME, url=url, kind="xlsx", validate=validate)

@@ -35,6 +35,7 @@ from oref.sources.base import (
     FileKind,
     Source,
     Validated,
+    extra_columns_check,
     fetch_file,
     gx_gate,
     provenance_select,
@@ -195,6 +196,34 @@ def validation_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def survey_year_in(frame: pd.DataFrame, default: int) -> int:
+    """The survey year the rows say (their latest ``annee``), or ``default`` when none is readable."""
+    import pandas as pd
+
+    years = pd.to_numeric(frame["survey_year"], errors="coerce").dropna()
+    return int(years.max()) if len(years) else default
+
+
+def digital_occupation_codes() -> frozenset[str]:
+    """The digital métiers in both nomenclatures BMO used (FAP2009 until 2023, FAP2021 from 2024)."""
+    from oref.reference import digital_fap2021_codes, read_seed
+
+    return frozenset(digital_fap2021_codes()) | {row["occupation_code"] for row in read_seed("digital_fap2009")}
+
+
+def check_territory_not_all_secret(frame: pd.DataFrame, settings: Settings, *, file: str, url: str) -> None:
+    """Refuse a workbook whose digital-métier projects (``met``) of the territory are all secret (``*``).
+
+    Such a file would publish no BMO indicator at all for the territory; better keep last month's.
+    """
+    digital = frame[frame["occupation_code"].isin(digital_occupation_codes())
+                    & frame["department_code"].isin(settings.territory.departements)]
+    if len(digital) and bool((digital["met"].fillna("*") == "*").all()):
+        raise SourceError("bmo", f"all {len(digital)} digital-métier rows of {settings.territory.label} are "
+                          "secret: the file would publish no BMO indicator for the territory",
+                          url=url, file=file, column="met", value="*")
+
+
 class BmoSource(Source):
     name = "bmo"
 
@@ -214,20 +243,28 @@ class BmoSource(Source):
             file_label = str(resource["url"]).rsplit("/", 1)[-1]
             kind: FileKind = "zip" if str(resource.get("format")).lower() == "zip" else "xlsx"
 
-            def validate(path: Path, year: int = year, file_label: str = file_label) -> Validated:
+            def validate(path: Path, year: int = year, file_label: str = file_label, url: str = url) -> Validated:
                 table, basin_label, new = read_bmo_table(path, file=file_label)
                 if table.num_rows == 0:
                     raise SourceError(self.name, "the data sheet has no rows", file=file_label)
                 # the suite runs on the whole sheet: about 0.5 s for the national file (50,000 rows)
                 frame = text_frame(table)
                 del table
-                unexpected = [CheckResult(self.name, "no_unexpected_columns", "oref", "warn", "fail",
-                                          f"unexpected column(s) ignored: {new}", str(new), file_label)] if new else []
+                unexpected = [extra_columns_check(self.name, file_label, new)] if new else []
                 gx_gate(ctx, "bmo_landing", validation_frame(frame), source=self.name, target=file_label,
                         extra=unexpected)
-                return Validated(rows=len(frame), data_vintage=str(year),
-                                 extra={"basin_column": basin_label, "survey_year": year,
-                                        "nomenclature_version": nomenclature_version(year)})
+                # the data's own year, not the resource title's: a publisher serving last year's
+                # workbook under this year's title is an older vintage (kept, not used)
+                data_year = survey_year_in(frame, year)
+                if data_year != year:
+                    ctx.checks.append(CheckResult(
+                        self.name, "survey_year_matches_title", "oref", "warn", "fail",
+                        f"source 'bmo': the resource is titled {year} but its annee column says {data_year}",
+                        str(data_year), file_label))
+                check_territory_not_all_secret(frame, ctx.settings, file=file_label, url=url)
+                return Validated(rows=len(frame), data_vintage=str(data_year),
+                                 extra={"basin_column": basin_label, "survey_year": data_year,
+                                        "nomenclature_version": nomenclature_version(data_year)})
 
             outcome = fetch_file(ctx, source=self.name, name=f"bmo_{year}.{kind}", url=url, kind=kind,
                                  validate=validate)

@@ -42,7 +42,14 @@ from oref.sources.base import (
     sql_literal,
     table_rows,
 )
-from oref.sources.tabular import ColumnSpec, check_csv_contract, read_sheet_table, sheet_names, text_csv_frame
+from oref.sources.tabular import (
+    ColumnSpec,
+    check_csv_contract,
+    read_sheet_table,
+    sheet_names,
+    text_csv_frame,
+    warn_new_columns,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -199,10 +206,12 @@ def iter_populations(path: Path, *, source: str = "geo", file: str = POPULATIONS
                 header = [h.strip() for h in next(reader, [])]
                 missing = [c for c in POPULATION_COLUMNS if c not in header]
                 new = [c for c in header if c not in POPULATION_COLUMNS]
-                if missing or new:
+                if missing:
                     raise SourceError(source, "columns changed: " + "; ".join(
-                        part for part in (f"missing {missing}" if missing else "", f"new {new}" if new else "")
-                        if part), file=where, column=(missing or new)[0])
+                        part for part in (f"missing {missing}", f"new {new}" if new else "")
+                        if part), file=where, column=missing[0])
+                if new:  # ignored: the rows are read by the declared columns
+                    warn_new_columns(source, where, new, None)
                 index = {c: header.index(c) for c in POPULATION_COLUMNS}
                 codes: set[str] = set()
                 for line, record in enumerate(reader, start=2):
@@ -291,7 +300,8 @@ class GeoSource(Source):
 
             def validate(path: Path, columns: list[str] = columns, file_name: str = file_name,
                          stem: str = stem) -> Validated:
-                _, count = check_csv_contract(path, columns, delimiter=",", source=self.name, file=file_name)
+                _, count = check_csv_contract(path, columns, delimiter=",", source=self.name, file=file_name,
+                                             checks=ctx.checks)
                 if count == 0:
                     raise SourceError(self.name, "no data rows", file=file_name)
                 if stem == "communes":

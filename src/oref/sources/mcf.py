@@ -106,7 +106,7 @@ class McfSource(Source):
         file_label = f"{DATASET_ID}.csv"
 
         def validate(path: Path) -> Validated:
-            check_csv_contract(path, COLUMNS, delimiter=";", source=self.name, file=file_label)
+            check_csv_contract(path, COLUMNS, delimiter=";", source=self.name, file=file_label, checks=ctx.checks)
             by_departement, extract_date = self._check_values(path, settings.scope_departements, file_label)
             if not any(by_departement.get(d) for d in settings.territory.departements):
                 raise SourceError(self.name, f"the export has no rows for {settings.territory.label}",

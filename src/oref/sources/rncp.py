@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from oref.config import Settings
 from oref.errors import SourceError
 from oref.landing import LandingZone
+from oref.quality.checks import CheckResult
 from oref.sources.base import (
     FetchContext,
     FetchResult,
@@ -211,17 +212,21 @@ class RncpSource(Source):
                 rows: dict[str, int] = {}
                 for facet, member in facets.items():
                     _, count = check_csv_contract(member, FACETS[facet][1], delimiter=";", source=self.name,
-                                                  file=f"{file_label} [{facet}]")
+                                                  file=f"{file_label} [{facet}]", checks=ctx.checks)
                     rows[facet] = count
                 fiches = check_values(facets, file=file_label)
                 standard = standard_frame(facets["standard"])
             if fiches == 0:
                 raise SourceError(self.name, "the Standard facet has no fiche", file=file_label)
             if member_date != date:
-                raise SourceError(self.name, f"the zip holds the export of {member_date}, the dataset says {date}",
-                                  file=file_label)
+                # the members' own date is the vintage: an older export is kept but not used
+                ctx.checks.append(CheckResult(
+                    self.name, "export_date_matches_dataset", "oref", "warn", "fail",
+                    f"source 'rncp': the zip holds the export of {member_date}, the dataset says {date}",
+                    member_date, file_label))
             gx_gate(ctx, "rncp_landing", standard, source=self.name, target=f"{file_label} [standard]")
-            return Validated(rows=fiches, data_vintage=date, extra={"export_date": date, "facet_rows": rows})
+            return Validated(rows=fiches, data_vintage=member_date,
+                             extra={"export_date": member_date, "facet_rows": rows})
 
         outcome = fetch_file(ctx, source=self.name, name=LANDED_NAME, url=url, kind="zip", validate=validate)
         rows = int(outcome.landed.manifest.get("rows") or 0)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from oref.config import Settings
 from oref.errors import SourceError
 from oref.landing import LandingZone
+from oref.quality.checks import CheckResult
 from oref.sources.base import (
     FetchContext,
     FetchResult,
@@ -98,11 +99,11 @@ def extract_members(path: Path, workdir: Path, *, file: str) -> RomeFiles:
     return RomeFiles(version, occ_path, occupations_member, app_path, appellations[0] if appellations else None)
 
 
-def check_occupations(path: Path, *, file: str) -> dict[str, int]:
+def check_occupations(path: Path, *, file: str, checks: list[CheckResult] | None = None) -> dict[str, int]:
     """Contract and value checks of the fiches file; returns counts recorded in the landing manifest."""
     import duckdb
 
-    _, rows = check_csv_contract(path, OCCUPATION_COLUMNS, delimiter=",", source="rome", file=file)
+    _, rows = check_csv_contract(path, OCCUPATION_COLUMNS, delimiter=",", source="rome", file=file, checks=checks)
     if rows == 0:
         raise SourceError("rome", "the fiches file has no rows", file=file)
     con = duckdb.connect()
@@ -152,13 +153,13 @@ class RomeSource(Source):
             with tempfile.TemporaryDirectory() as tmp:
                 files = extract_members(path, Path(tmp), file=LANDED_NAME)
                 target = f"{LANDED_NAME}:{files.occupations_member}"
-                counts = check_occupations(files.occupations, file=target)
+                counts = check_occupations(files.occupations, file=target, checks=ctx.checks)
                 gx_gate(ctx, "rome_landing", landing_frame(files.occupations), source=self.name, target=target)
                 appellation_rows = 0
                 if files.appellations is not None:
                     _, appellation_rows = check_csv_contract(
                         files.appellations, APPELLATION_COLUMNS, delimiter=",", source=self.name,
-                        file=f"{LANDED_NAME}:{files.appellations_member}")
+                        file=f"{LANDED_NAME}:{files.appellations_member}", checks=ctx.checks)
             return Validated(rows=counts["rows"], data_vintage=files.version,
                              extra={"rome_version": files.version, "digital_fiches": counts["digital_fiches"],
                                     "v3_parents": counts["v3_parents"], "appellation_rows": appellation_rows,

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -22,6 +23,10 @@ from oref.errors import SourceError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from oref.quality.checks import CheckResult
+
+log = logging.getLogger(__name__)
 
 
 def normalise_header(label: object) -> str:
@@ -162,9 +167,14 @@ def read_csv_header(stream: IO[str], delimiter: str) -> list[str]:
 
 def check_csv_contract(
     path: Path, expected: Sequence[str], *, delimiter: str, source: str, file: str,
-    optional_patterns: Sequence[str] = (),
+    optional_patterns: Sequence[str] = (), checks: list[CheckResult] | None = None,
 ) -> tuple[list[str], int]:
-    """Check a CSV's header against the declared columns; return the header and the row count."""
+    """Check a CSV's header against the declared columns; return the header and the row count.
+
+    A missing (or renamed) declared column is a ``SourceError`` naming it; a new column is a
+    ``warn`` check appended to ``checks`` (the loads select the declared columns by name, so it is
+    ignored), never a reason to refuse the file.
+    """
     with path.open("r", encoding="utf-8-sig", newline="") as stream:
         header = read_csv_header(stream, delimiter)
         rows = sum(1 for _ in csv.reader(stream, delimiter=delimiter))
@@ -175,16 +185,25 @@ def check_csv_contract(
     missing = [c for c in expected if c not in header]
     patterns = [re.compile(p) for p in optional_patterns]
     new = [c for c in header if c not in expected and not any(p.fullmatch(c) for p in patterns)]
-    if missing or new:
+    if missing:
         raise SourceError(
             source,
-            "columns changed: "
-            + (f"missing {missing}" if missing else "")
-            + ("; " if missing and new else "")
-            + (f"new {new}" if new else ""),
-            file=file,
+            f"columns changed: missing {missing}" + (f"; new {new}" if new else ""),
+            file=file, column=missing[0],
         )
+    if new:
+        warn_new_columns(source, file, new, checks)
     return header, rows
+
+
+def warn_new_columns(source: str, file: str, new: Sequence[str], checks: list[CheckResult] | None) -> None:
+    """Record a ``warn`` check (``no_unexpected_columns``) for columns a source does not declare."""
+    from oref.sources.base import extra_columns_check
+
+    check = extra_columns_check(source, file, [str(c) for c in new])
+    log.warning("%s", check.message)
+    if checks is not None:
+        checks.append(check)
 
 
 def rows_to_columns(rows: Sequence[Mapping[str, str | None]], names: Sequence[str]) -> dict[str, list[str | None]]:

@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, ClassVar
 from oref.config import REGION_DEPARTEMENTS, Settings
 from oref.errors import SourceError
 from oref.landing import LandingZone
+from oref.quality.checks import CheckResult
 from oref.sources.base import FetchContext, FetchResult, Source, Validated, fetch_file, gx_gate, provenance_select
 from oref.sources.scope import coverage_check
-from oref.sources.tabular import ColumnSpec, normalise_header, read_sheet_table, sheet_names
+from oref.sources.tabular import ColumnSpec, normalise_header, read_sheet_table, sheet_names, warn_new_columns
 
 if TYPE_CHECKING:
     import duckdb
@@ -141,7 +142,7 @@ def _check_row(row: dict[str, str | None], *, file: str) -> None:
         _number(row[column], column=column, file=file, code=code)
 
 
-def read_tensions(path: Path, *, file: str) -> list[dict[str, str | None]]:
+def read_tensions(path: Path, *, file: str, checks: list[CheckResult] | None = None) -> list[dict[str, str | None]]:
     """Every data row of the three level sheets, as canonical text columns (``RAW_COLUMNS``)."""
     sheets = find_sheets(sheet_names(path), file=file)
     out: list[dict[str, str | None]] = []
@@ -153,8 +154,8 @@ def read_tensions(path: Path, *, file: str) -> list[dict[str, str | None]]:
         rows, new, _ = read_sheet_table(path, sheet, specs, header_must_contain=["code_fap_228", "tension"],
                                         source="tensions", file=where)
         if new:
-            # an unknown column may be a renamed indicator: refuse rather than silently drop it
-            raise SourceError("tensions", f"unexpected column(s): {new}", file=where)
+            # a renamed indicator fails as a missing required column (map_columns); a new one is ignored
+            warn_new_columns("tensions", where, new, checks)
         kept = 0
         for row in rows:
             values = [row[s.name] for s in VALUE_SPECS]
@@ -194,7 +195,7 @@ class TensionsSource(Source):
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         def validate(path: Path) -> Validated:
-            rows = read_tensions(path, file=LANDED_NAME)
+            rows = read_tensions(path, file=LANDED_NAME, checks=ctx.checks)
             gx_gate(ctx, "tensions_landing", validation_frame(rows), source=self.name, target=LANDED_NAME)
             years = sorted({str(r["annee"]) for r in rows})
             by_level = {level: sum(r["territory_level"] == level for r in rows) for level in LEVELS}

@@ -98,7 +98,7 @@ class UrssafSource(Source):
 
         def validate(path: Path) -> Validated:
             header, _ = check_csv_contract(path, ID_COLUMNS, delimiter=";", source=self.name, file=file_label,
-                                           optional_patterns=YEAR_PATTERNS)
+                                           optional_patterns=YEAR_PATTERNS, checks=ctx.checks)
             years = sorted({m.group(2) for c in header if (m := _YEAR_COLUMN.match(c))})
             if not years:
                 raise SourceError(self.name, "no yearly columns (nombre_d_etablissements_YYYY)", file=file_label)
