@@ -109,7 +109,10 @@ def section(figures: dict[str, object], measured_at: str) -> str:
         "each on a new empty data directory: a cold `oref run` (snapshot served on loopback: fetch, build, "
         "audit, publish, export), then the same command again, which finds no new file and the same "
         "fingerprint as the published run and stops after its fetches (status `unchanged`). Wall-clock "
-        "seconds of the whole command, medians.",
+        "seconds of the whole command, medians. Python's bytecode cache was "
+        + ("**off** (`PYTHONDONTWRITEBYTECODE` set: every process compiles its modules, a fixed cost of "
+           "several seconds that weighs on the short rerun)" if os.environ.get("PYTHONDONTWRITEBYTECODE")
+           else "on") + ".",
         "",
         f"- Cold run: **{figures['cold_median_s']} s**; rerun with nothing new: **{figures['noop_median_s']} s**.",
         f"- Ratio: **{ratio:.1%}** of a cold run. Target ≤ {TARGET:.0%}: "

@@ -132,16 +132,20 @@ def smoke_check_serving(serving: Path) -> int:
 
 
 def passed_its_gate(build: Path) -> None:
-    """Refuse a build whose own audit blocked it (``quality.runs``), e.g. ``oref publish`` by hand."""
+    """Refuse a build whose own audit blocked it (``quality.runs``), or that was never audited, e.g. the
+    build of a run killed mid-build picked by ``oref publish`` as the latest one."""
     con = duckdb.connect(str(build), read_only=True)
     try:
         row = con.execute("select run_id, status, reason from quality.runs order by finished_at desc limit 1"
                           ).fetchone()
     except duckdb.Error:
-        row = None  # a file without the quality tables: the smoke check decides
+        row = None
     finally:
         con.close()
-    if row and row[1] not in ("published", "degraded"):  # degraded: built from a stale source's last good files
+    if row is None:  # never audited: a run killed before its audit wrote quality.runs, or a file made by hand
+        raise PublishError(f"build {build} records no audit (no quality.runs row): its run ended before the "
+                           "audit (killed?) or it was not made by `oref build`; not publishing")
+    if row[1] not in ("published", "degraded"):  # degraded: built from a stale source's last good files
         raise PublishError(f"build {build} of run {row[0]} did not pass its quality checks ({row[1]}): {row[2]}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -10,7 +11,7 @@ from oref_testing import contract_warehouse
 
 from oref.config import Settings
 from oref.errors import PublishError
-from oref.publish import publish, rollback, serving_of, smoke_check_serving, write_serving
+from oref.publish import clean_leftovers, publish, rollback, serving_of, smoke_check_serving, write_serving
 from oref.quality.store import RunRecord, write_tables
 
 SMOKE_TABLES = ("fct_recruitment_needs", "dim_territory")
@@ -119,3 +120,32 @@ def test_a_build_that_failed_its_checks_is_refused(settings: Settings) -> None:
     with pytest.raises(PublishError, match=r"did not pass its quality checks .*1 error-level check"):
         publish(settings, build)
     assert not settings.warehouse_path.exists() and not settings.serving_path.exists()
+
+
+def test_a_build_never_audited_is_refused(settings: Settings) -> None:
+    """The build of a run killed before its audit (no quality.runs) is never published, even as the latest."""
+    build = _build(settings, "run-killed", 61)
+    con = duckdb.connect(str(build))
+    con.execute("drop schema quality cascade")
+    con.close()
+    with pytest.raises(PublishError, match=r"records no audit \(no quality.runs row\).*killed"):
+        publish(settings, build)
+    assert not settings.warehouse_path.exists() and not settings.serving_path.exists()
+
+
+def test_clean_leftovers_keeps_the_newest_builds_and_every_published_file(settings: Settings) -> None:
+    for index, run_id in enumerate(("run-a", "run-b", "run-c")):
+        (settings.build_dir / run_id).mkdir(parents=True)
+        (settings.build_dir / run_id / "oref.duckdb").write_bytes(b"x")
+        os.utime(settings.build_dir / run_id, (1_000_000 + index, 1_000_000 + index))
+    published = [settings.warehouse_path, settings.serving_path, settings.previous_warehouse_path,
+                 settings.quality_path]
+    for path in published:
+        path.write_bytes(b"published")
+    tmp = [settings.warehouse_dir / ".serving.1a2b3c4d.tmp.duckdb", settings.warehouse_dir / "oref.previous.duckdb.tmp"]
+    for path in tmp:
+        path.write_bytes(b"half")
+    removed = clean_leftovers(settings.with_(keep_builds=1), current_run_id="run-now")
+    assert sorted(p.name for p in settings.build_dir.iterdir()) == ["run-c"]  # the newest one kept
+    assert {p.name for p in removed} == {"run-a", "run-b", *(p.name for p in tmp)}
+    assert all(p.read_bytes() == b"published" for p in published)
