@@ -692,6 +692,7 @@ def run(settings: Settings, run_id: str | None = None, progress: Progress = prin
     run_id = run_id or new_run_id()
     summary = RunSummary(run_id, settings.territory.label, settings.source_mode, now())
     progress(f"oref run {run_id}: territory {settings.territory.label}, sources {settings.source_mode}")
+    clean_leftovers(settings, run_id, progress)  # builds of killed runs, even when this one builds nothing
     step = "fetch"
     try:
         if as_of is None:
