@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import resource
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
-from oref_testing import REPO, OrefRun, oref
+from oref_testing import OREF, REPO, OrefRun, oref
 
 from oref.quality.store import schema_of
 from oref.sources import SOURCE_NAMES
@@ -78,9 +83,11 @@ def test_every_raw_table_is_named_after_its_source_key(published_run: OrefRun) -
 def test_a_blocked_run_is_recorded_beside_the_published_one(published_run: OrefRun, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     shutil.copytree(published_run.data_dir, data_dir, symlinks=True)
-    # a failing source: the run is blocked before its build, and still recorded with its reason
+    # every source fails, and geo has no landed file to fall back on: the run is blocked before its
+    # build (the others' last good files would do), and still recorded with its reason
+    shutil.rmtree(data_dir / "landing" / "geo")
     blocked = oref(data_dir, "run", extra_env={"OREF_HTTP_MAX_RETRIES": "0", "OREF_REPLAY_URL": "http://127.0.0.1:9"})
-    assert blocked.returncode == 1 and "published: nothing" in blocked.output
+    assert blocked.returncode == 1 and "published: nothing" in blocked.output and "verdict: blocked" in blocked.output
     con = duckdb.connect(str(blocked.quality_store), read_only=True)
     try:
         runs = con.execute(f"select status, reason from {schema_of(con)}.runs order by started_at").fetchall()
@@ -88,6 +95,38 @@ def test_a_blocked_run_is_recorded_beside_the_published_one(published_run: OrefR
         con.close()
     assert [s for s, _ in runs] == ["published", "blocked"]
     assert runs[1][1].startswith("source(s) failed, publication blocked: source 'geo'")
+    assert runs[1][1].endswith("(no landed file to fall back on)") and "source 'bmo'" not in runs[1][1]
     # the published files are the first run's, untouched
     assert blocked.warehouse.read_bytes() == published_run.warehouse.read_bytes()
     assert blocked.serving.read_bytes() == published_run.serving.read_bytes()
+
+
+def _oref_with_file_size_limit(data_dir: Path, limit: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """`oref ARGS` whose writes fail past ``limit`` bytes per file (EFBIG, SIGXFSZ ignored): a disk
+    filling up, without filling the machine's."""
+    def limit_writes() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OREF_", "AIRFLOW"))}
+    env.update({"OREF_DATA_DIR": str(data_dir), "OREF_SOURCE_MODE": "snapshot"})
+    return subprocess.run([str(OREF), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+                          preexec_fn=limit_writes)
+
+
+def test_a_full_disk_during_the_build_is_named_not_a_traceback(published_run: OrefRun, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(published_run.data_dir, data_dir, symlinks=True)
+    warehouse = (data_dir / "warehouse" / "oref.duckdb").read_bytes()
+    # 256 KiB per file: the step records and checks fit, the build's DuckDB file does not
+    proc = _oref_with_file_size_limit(data_dir, 256 * 1024, "build", "--run-id", "disk-full")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output
+    assert "Traceback" not in output
+    build_file = data_dir / "warehouse" / "builds" / "disk-full" / "oref.duckdb"
+    [line] = [line for line in output.splitlines() if line.startswith("oref build: build: ")]
+    assert "File too large" in line and str(build_file) in line, line
+    assert "verdict: failed" in output or "the run was not recorded: finish: " in output
+    step = json.loads((data_dir / "runs" / "disk-full" / "steps" / "build.json").read_text("utf-8"))
+    assert step["status"] == "failed" and str(build_file) in step["message"]
+    assert (data_dir / "warehouse" / "oref.duckdb").read_bytes() == warehouse
