@@ -138,7 +138,7 @@ def oref_monthly_refresh() -> None:
     def publish(built: dict[str, Any]) -> dict[str, Any]:
         """Swap the audited build in as the published warehouse, with its serving file; the Asset
         event carries the run id, the verdict and the row counts."""
-        from oref.airflow_support import asset_extra, publish_step
+        from oref.airflow_support import asset_extra, publish_step, stale_sources
 
         context = get_current_context()
         as_of = _as_of(context)
@@ -147,7 +147,8 @@ def oref_monthly_refresh() -> None:
             # in warehouse/builds/<run>/ with its report, it does not roll the publication back
             raise AirflowSkipException(f"backfill as of {as_of.isoformat()}: built, not published")
         published = publish_step(str(built["path"]))
-        context["outlet_events"][PUBLISHED_WAREHOUSE].extra = asset_extra(built, context["run_id"])
+        extra = asset_extra(built, context["run_id"], stale_sources(context["run_id"]))
+        context["outlet_events"][PUBLISHED_WAREHOUSE].extra = extra
         return published
 
     # Its own task, after publish: it only reads the published warehouse, so a retry re-exports

@@ -189,21 +189,27 @@ def build_step(airflow_run_id: str, as_of: datetime | None = None) -> dict[str, 
     return to_xcom(build(settings, run_id=run_id, as_of=as_of))  # type: ignore[call-arg,unused-ignore]
 
 
-def verdict_of(built: dict[str, Any]) -> str:
-    """``degraded`` when the build used a stale source's last good files, else ``published``."""
-    status = str(built.get("status") or "")
-    if status in ("published", "degraded"):
-        return status
-    return "degraded" if built.get("stale") or built.get("sources_stale") else "published"
+def stale_sources(airflow_run_id: str) -> list[str]:
+    """The sources the run's build took from their last good files (its step record's ``stale``)."""
+    from oref.config import Settings
+    from oref.pipeline import read_steps
+
+    build = read_steps(Settings.from_env(), sanitize_run_id(airflow_run_id)).get("build", {})
+    return [str(name) for name in build.get("stale") or []]
 
 
-def asset_extra(built: dict[str, Any], airflow_run_id: str) -> dict[str, Any]:
-    """What the published Asset event carries: the run, its verdict and the row counts it loaded."""
+def asset_extra(built: dict[str, Any], airflow_run_id: str, stale: list[str] | None = None) -> dict[str, Any]:
+    """What the published Asset event carries: the run, its verdict and the row counts it loaded.
+
+    The verdict is ``degraded`` when the build used a stale source's last good files (``stale``),
+    else ``published``.
+    """
     rows = {str(k): int(v) for k, v in (built.get("rows") or {}).items()}
     return {
         "run_id": sanitize_run_id(airflow_run_id),
         "airflow_run_id": airflow_run_id,
-        "verdict": verdict_of(built),
+        "verdict": "degraded" if stale else "published",
+        "stale_sources": sorted(stale or []),
         "rows": rows,
         "rows_total": sum(rows.values()),
         "checks_failed": int(built.get("checks_failed") or 0),

@@ -407,10 +407,10 @@ def test_the_asset_event_carries_the_run_verdict_and_row_counts() -> None:
     extra = asset_extra(built, "manual__2026-11-30T21:00:00+00:00")
     assert extra == {"run_id": "manual__2026-11-30T21_00_00_00_00",
                      "airflow_run_id": "manual__2026-11-30T21:00:00+00:00", "verdict": "published",
-                     "rows": {"raw.bmo": 1200, "raw.geo": 34}, "rows_total": 1234, "checks_failed": 0,
-                     "checks_warned": 2}
-    assert asset_extra({**built, "status": "degraded"}, "r")["verdict"] == "degraded"
-    assert asset_extra({**built, "sources_stale": ["offers"]}, "r")["verdict"] == "degraded"
+                     "stale_sources": [], "rows": {"raw.bmo": 1200, "raw.geo": 34}, "rows_total": 1234,
+                     "checks_failed": 0, "checks_warned": 2}
+    degraded = asset_extra(built, "r", ["offers"])
+    assert (degraded["verdict"], degraded["stale_sources"]) == ("degraded", ["offers"])
 
 
 def test_results_pass_through_xcom_as_json() -> None:
@@ -607,6 +607,7 @@ def test_a_failed_source_fails_alone_the_build_runs_and_the_run_is_degraded(
     assert status == "degraded" and "urssaf" in (reason or ""), runs
     [event] = result["asset_events"]["events"]
     assert (event["extra"]["run_id"], event["extra"]["verdict"]) == (run_id, "degraded")
+    assert event["extra"]["stale_sources"] == ["urssaf"]
     # one alert, on the loopback webhook of the Airflow connection
     [alert] = alerts.received
     assert alert["path"] == "/oref-alerts"
