@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import zipfile
@@ -150,15 +151,18 @@ def sniff(path: Path, kind: FileKind, *, source: str, url: str) -> None:
         except ValueError as exc:
             raise SourceError(source, f"invalid JSON: {exc}", url=url) from exc
     elif kind == "csv":
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError:
-            # a multi-byte character may be cut at 1024 bytes: only the first error position matters
-            try:
-                head[:-4].decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise SourceError(source, f"CSV is not UTF-8 (byte {exc.start}: {head[exc.start:exc.start + 4]!r})",
-                                  url=url) from exc
+        # the whole file, in chunks: a publisher switching to Latin-1 often shows it only at the first accent
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset = 0
+        with path.open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    at = offset + exc.start
+                    raise SourceError(source, f"CSV is not UTF-8 (byte {at}: {chunk[exc.start:exc.start + 4]!r}; "
+                                      "a change of encoding?)", url=url) from exc
+                offset += len(chunk)
 
 
 def fetch_file(

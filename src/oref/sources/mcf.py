@@ -134,7 +134,7 @@ class McfSource(Source):
 
         con = duckdb.connect()
         try:
-            con.execute(f"create view f as select * from {_read_csv(path)}")
+            con.execute(f"create table f as select * from {_read_csv(path)}")
             other = con.execute("select code_departement from f where code_departement is null "
                                 "or not list_contains(?, code_departement) limit 1", [list(scope)]).fetchone()
             if other:

@@ -140,13 +140,13 @@ def check_values(facets: dict[str, Path], *, file: str) -> int:
     try:
         for facet, path in facets.items():
             member = f"{file} [{facet}]"
-            con.execute(f"create or replace view f as select * from {_read_csv(path)}")
+            con.execute(f"create or replace table f as select * from {_read_csv(path)}")
             bad = con.execute("select Numero_Fiche from f where not regexp_full_match(coalesce(Numero_Fiche, ''), "
                               "'(RNCP|RS)[0-9]+') limit 1").fetchone()
             if bad:
                 raise SourceError("rncp", "Numero_Fiche is not RNCP<n> or RS<n>", file=member,
                                   column="Numero_Fiche", value=bad[0])
-        con.execute(f"create or replace view f as select * from {_read_csv(facets['standard'])}")
+        con.execute(f"create or replace table f as select * from {_read_csv(facets['standard'])}")
         member = f"{file} [standard]"
         levels = ", ".join(sql_literal(level) for level in LEVELS)
         checks = [

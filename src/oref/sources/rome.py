@@ -108,7 +108,7 @@ def check_occupations(path: Path, *, file: str, checks: list[CheckResult] | None
         raise SourceError("rome", "the fiches file has no rows", file=file)
     con = duckdb.connect()
     try:
-        con.execute(f"create view f as select * from read_csv({sql_literal(path)}, delim=',', quote='\"', "
+        con.execute(f"create table f as select * from read_csv({sql_literal(path)}, delim=',', quote='\"', "
                     "header=true, all_varchar=true)")
         checks = [
             ("code_rome", f"code_rome is null or not regexp_full_match(code_rome, '{_ROME_CODE}')",

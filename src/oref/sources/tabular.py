@@ -175,9 +175,15 @@ def check_csv_contract(
     ``warn`` check appended to ``checks`` (the loads select the declared columns by name, so it is
     ignored), never a reason to refuse the file.
     """
+    short: tuple[int, int] | None = None  # (line, fields) of the first row without the header's width
+    rows = 0
     with path.open("r", encoding="utf-8-sig", newline="") as stream:
         header = read_csv_header(stream, delimiter)
-        rows = sum(1 for _ in csv.reader(stream, delimiter=delimiter))
+        reader = csv.reader(stream, delimiter=delimiter)
+        for record in reader:
+            rows += 1
+            if short is None and len(record) != len(header) and any(v.strip() for v in record):
+                short = (reader.line_num + 1, len(record))
     if len(header) <= 1 and len(expected) > 1:
         # one column only: wrong delimiter, or not a CSV at all
         raise SourceError(source, f"expected {delimiter!r}-separated columns {list(expected)[:5]}..., "
@@ -191,6 +197,10 @@ def check_csv_contract(
             f"columns changed: missing {missing}" + (f"; new {new}" if new else ""),
             file=file, column=missing[0],
         )
+    if short is not None:
+        line, fields = short
+        raise SourceError(source, f"line {line} has {fields} field(s), the header {len(header)}: a truncated or "
+                          "malformed file", file=file, column=header[min(fields, len(header) - 1)])
     if new:
         warn_new_columns(source, file, new, checks)
     return header, rows

@@ -127,7 +127,7 @@ class UrssafSource(Source):
 
         con = duckdb.connect()
         try:
-            con.execute(f"create view f as select * from read_csv({sql_literal(path)}, delim=';', header=true, "
+            con.execute(f"create table f as select * from read_csv({sql_literal(path)}, delim=';', header=true, "
                         "all_varchar=true)")
             other = con.execute("select code_departement from f where code_departement is null "
                                 "or not list_contains(?, code_departement) limit 1", [list(scope)]).fetchone()
