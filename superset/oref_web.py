@@ -7,6 +7,10 @@
   "Qualité des données" dashboard can link to it. Anonymous users are sent to the login page;
   other roles get 403; a run id that is not a plain name (``..``, slashes, anything outside
   ``[A-Za-z0-9_.-]``) gets 404 without touching the file system.
+- ``/oref/docs/<run_id>/<file>`` and ``/oref/opendata/<run_id>/<file>``: the dbt docs and the
+  open-data package of a run, which the quality report links to (``../docs/<run>/index.html`` from
+  ``/oref/rapports/<run>``), for the same roles and with the same checks; a path leaving the run's
+  directory gets 404.
 - A French 404 page: Superset serves a static English one (which also loads Google Fonts).
 - The language pack for the login page: Superset serves it only to users holding
   ``can_language_pack``, which the (empty) Public role does not, so the login page stayed in
@@ -71,8 +75,8 @@ def report_path(run_id: str, directory: Path | None = None) -> Path | None:
     return path if path.parent == directory else None
 
 
-@blueprint.route("/rapports/<run_id>")
-def quality_report(run_id: str) -> Any:
+def _stewards_only() -> Any:
+    """A login redirect or a 403 page for who may not read run reports; None for who may."""
     from flask_login import current_user
     from superset.extensions import appbuilder
 
@@ -84,6 +88,39 @@ def quality_report(run_id: str) -> Any:
             "Accès refusé",
             "Les rapports de qualité sont réservés aux rôles Steward et Admin.",
         )
+    return None
+
+
+RUN_FILES = ("docs", "opendata")  # directories of $OREF_DATA_DIR holding one sub-directory per run
+
+
+def run_file_path(kind: str, run_id: str, name: str, data_dir: Path | None = None) -> Path | None:
+    """``$OREF_DATA_DIR/<kind>/<run_id>/<name>``, or None when it would leave that directory."""
+    if kind not in RUN_FILES or not _RUN_ID.fullmatch(run_id) or ".." in run_id:
+        return None
+    base = ((data_dir or reports_dir().parent) / kind / run_id).resolve()
+    path = (base / name).resolve()
+    return path if path.is_relative_to(base) and path != base else None
+
+
+@blueprint.route("/<any(docs, opendata):kind>/<run_id>/<path:name>")
+def run_file(kind: str, run_id: str, name: str) -> Any:
+    refused = _stewards_only()
+    if refused is not None:
+        return refused
+    path = run_file_path(kind, run_id, name)
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(path, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.route("/rapports/<run_id>")
+def quality_report(run_id: str) -> Any:
+    refused = _stewards_only()
+    if refused is not None:
+        return refused
     path = report_path(run_id)
     if path is None or not path.is_file():
         abort(404)

@@ -70,6 +70,46 @@ def test_report_paths_cannot_leave_the_reports_folder(
     assert "NE PAS DIVULGUER" not in response.text
 
 
+@pytest.fixture(scope="module")
+def run_files(superset_server: SupersetServer, report: str) -> str:
+    """The open-data package and dbt docs of the test run, where the pipeline writes them."""
+    opendata = superset_server.data_dir / "opendata" / RUN_ID
+    opendata.mkdir(parents=True, exist_ok=True)
+    (opendata / "datapackage.json").write_text('{"name": "oref-test"}', encoding="utf-8")
+    docs = superset_server.data_dir / "docs" / RUN_ID
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "index.html").write_text("<html><body>dbt docs du run</body></html>", encoding="utf-8")
+    return superset_server.base_url
+
+
+def test_the_reports_links_to_docs_and_open_data_resolve_for_a_steward(
+    superset_server: SupersetServer, superset_users: dict[str, SupersetUser], run_files: str
+) -> None:
+    steward = api_session(superset_server, superset_users["steward"])
+    # the report at /oref/rapports/<run> links ../docs/<run>/index.html and ../opendata/<run>/datapackage.json
+    package = steward.get(f"{run_files}/oref/opendata/{RUN_ID}/datapackage.json", timeout=HTTP_TIMEOUT)
+    assert package.status_code == 200 and package.json() == {"name": "oref-test"}
+    docs = steward.get(f"{run_files}/oref/docs/{RUN_ID}/index.html", timeout=HTTP_TIMEOUT)
+    assert docs.status_code == 200 and "dbt docs du run" in docs.text
+    lecteur = api_session(superset_server, superset_users["lecteur"])
+    refused = lecteur.get(f"{run_files}/oref/opendata/{RUN_ID}/datapackage.json", timeout=HTTP_TIMEOUT)
+    assert refused.status_code == 403 and "oref-test" not in refused.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"opendata/{RUN_ID}/..%2F..%2Fquality-secret.html", f"docs/{RUN_ID}/%2E%2E/%2E%2E/quality-secret.html",
+     "opendata/..%2F/quality-secret.html", f"landing/{RUN_ID}/x", f"docs/{RUN_ID}/absent.html"],
+)
+def test_run_file_paths_cannot_leave_the_runs_folder(
+    superset_server: SupersetServer, superset_users: dict[str, SupersetUser], run_files: str, path: str
+) -> None:
+    steward = api_session(superset_server, superset_users["steward"])
+    response = steward.get(f"{run_files}/oref/{path}", timeout=HTTP_TIMEOUT)
+    assert response.status_code == 404, (path, response.status_code)
+    assert "NE PAS DIVULGUER" not in response.text
+
+
 def test_unknown_pages_get_a_french_404(superset_server: SupersetServer) -> None:
     response = requests.get(
         f"{superset_server.base_url}/pas/de/page/ici", headers={"Accept": "text/html"}, timeout=HTTP_TIMEOUT
