@@ -12,12 +12,14 @@ deadlines (``OREF_HTTP_TOTAL_TIMEOUT=3``). It asserts:
 - the published warehouse's sha256 is unchanged;
 - recovery: the same fetch with the good files exits 0 and lands them.
 
-Families (cases): html-page (6), empty-file (6), truncated-file (5), corrupt-file (3),
-dropped-connection (3: one recovered by a retry, two given up), header-drift (5), new-column (3, warn),
+Families (cases): html-page (7), empty-file (6), truncated-file (5), corrupt-file (3),
+dropped-connection (3: one recovered by a retry, two given up), header-drift (6), new-column (3, warn),
 french-number (3), negative-count (3), duplicate-key (3), tenfold-file (2), encoding (2),
-delimiter (2), http-404 (4), http-410 (1), http-429 (2), http-5xx (4), invalid-json (5),
-redirect-loop (3), trickling-server (2), older-vintage (2, warn), all-secret (1).
-Sources: mcf, urssaf, rncp, rome, arcep, tensions, bmo, sirene, offers (nine).
+delimiter (2), http-404 (5), http-410 (1), http-429 (2), http-5xx (4), invalid-json (5),
+redirect-loop (3), trickling-server (2), older-vintage (2, warn), all-secret (1): 73 cases, 22 families.
+Sources (cases): mcf 14, arcep 12, urssaf 11, rncp 8, rome 8, tensions 7, bmo 4, geo 3, offers 3,
+sirene 3: ten sources. Runtime: about 3.5 min of wall time on the loaded 2-core machine (65 s of CPU);
+the first case pays the imports (GX, DuckDB), each case then about 1 to 6 s, its recovery included.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ TENSIONS = Path("statistiques.francetravail.org/offres/Handlers/HTFile.ashx")
 BMO_API = Path("www.data.gouv.fr/api/1/datasets/561fa564c751df4f2acdbb48")
 BMO = Path("static.data.gouv.fr/resources/enquete-besoins-en-main-doeuvre-bmo/20250423-101500/"
            "base_open_data_bmo_2025.xlsx")
+GEO = Path("www.insee.fr/fr/statistiques/fichier/8377162/v_commune_2025.csv")
 SIRENE = Path("recherche-entreprises.api.gouv.fr/search")
 OFFERS = Path("api.francetravail.io/partenaire/offresdemploi/v2/offres/search")
 TOKEN = Path("entreprise.francetravail.fr/connexion/oauth2/access_token")
@@ -70,7 +73,8 @@ FILE_NAMES = {"mcf": ("moncompteformation_catalogueformation",),
               "arcep": ("2025t4-obs-hd-thd-deploiement-vf.xlsx", ARCEP_SLUG),
               "tensions": ("HTFile.ashx", "tensions_metiers.xlsx"),
               "bmo": ("base_open_data_bmo_2025.xlsx", "561fa564c751df4f2acdbb48"),
-              "sirene": ("recherche-entreprises.api.gouv.fr/search",), "offers": ("api.francetravail.io",)}
+              "geo": ("v_commune_2025.csv",), "sirene": ("recherche-entreprises.api.gouv.fr/search",),
+              "offers": ("api.francetravail.io",)}
 FILES = {"mcf": MCF, "urssaf": URSSAF, "rncp": RNCP, "rome": ROME, "arcep": ARCEP, "tensions": TENSIONS,
          "bmo": BMO}
 
@@ -364,6 +368,11 @@ CASES = [
          mutate=sheet_edit(ARCEP, "Communes", arcep_drop_last_quarter)),
     Case("bmo-older-survey-year", "bmo", (), code=0, warn="older_vintage_not_used", land_good_first=True,
          mutate=bmo_small(2024), good=bmo_small()),
+    # the COG (its first file: a failure there lands nothing of the source)
+    Case("geo-html-page", "geo", ("HTML page",), faults=_f(GEO, Fault(200, body=HTML))),
+    Case("geo-http-404", "geo", ("HTTP 404",), faults=_f(GEO, Fault(404))),
+    Case("geo-renamed-column", "geo", ("missing ['LIBELLE']", "column: 'LIBELLE'"),
+         faults=_f(GEO, Fault(200, body=(SNAPSHOT / GEO).read_bytes().replace(b"LIBELLE", b"NOM", 1)))),
     # an all-secret file for the territory
     Case("bmo-all-secret", "bmo", ("secret", "base_open_data_bmo_2025.xlsx", "column: 'met'"),
          mutate=bmo_small(met="*"), good=bmo_small()),
