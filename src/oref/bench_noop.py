@@ -94,7 +94,7 @@ def measure(rounds: int = ROUNDS, on_round: Callable[[dict[str, object]], None] 
     return figures
 
 
-def section(figures: dict[str, object], measured_at: str) -> str:
+def section(figures: dict[str, object], measured_at: str, note: str = "") -> str:
     ratio = float(figures["ratio"])  # type: ignore[arg-type]
     rounds: list[dict[str, object]] = figures["rounds"]  # type: ignore[assignment]
     per_source: dict[str, list[float]] = {}
@@ -113,6 +113,7 @@ def section(figures: dict[str, object], measured_at: str) -> str:
         + ("**off** (`PYTHONDONTWRITEBYTECODE` set: every process compiles its modules, a fixed cost of "
            "several seconds that weighs on the short rerun)" if os.environ.get("PYTHONDONTWRITEBYTECODE")
            else "on") + ".",
+        *(["", note] if note else []),
         "",
         f"- Cold run: **{figures['cold_median_s']} s**; rerun with nothing new: **{figures['noop_median_s']} s**.",
         f"- Ratio: **{ratio:.1%}** of a cold run. Target ≤ {TARGET:.0%}: "
@@ -140,12 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     started = datetime.now(UTC)
     measured_at = started.strftime("%Y-%m-%d %H:%M UTC")
+    note = (f"Load average at the start: {os.getloadavg()[0]:.1f} (other work on the machine slows the "
+            "cold run far more than the short rerun: compare ratios measured at a similar load).")
     out = settings.data_dir / "bench" / f"noop-{started.strftime('%Y%m%dT%H%M%S')}.json"
 
     def save(figures: dict[str, object]) -> None:  # after every round: a long bench cut short still reports
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({"measured_at": measured_at, **figures}, indent=2) + "\n", "utf-8")
-        write_doc(section(figures, measured_at))
+        write_doc(section(figures, measured_at, note))
 
     figures = measure(args.rounds, save)
     print(f"cold {figures['cold_median_s']}s, no-op {figures['noop_median_s']}s, ratio {float(figures['ratio']):.1%}; "  # type: ignore[arg-type]
