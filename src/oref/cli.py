@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from oref.config import Settings
 from oref.errors import OrefError
@@ -319,12 +320,21 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         _say(f"warehouse: not published yet ({wh})")
     _say(f"open data: {status['open_data'] or 'none exported yet'}")
     _say(f"dbt docs:  {status['docs'] or 'none published yet'}")
-    for name, files in status["sources"].items():  # type: ignore[union-attr]
+    for name, files in status["sources"].items():  # type: ignore[union-attr,attr-defined]
         if not files:
             _say(f"  {name:<8} nothing landed")
         for f in files:
             _say(f"  {name:<8} {f['file']:<28} data {f['data_vintage']:<6} landed {f['vintage']}  {f['rows']} rows")
     return 0
+
+
+def _recorded_state(record: Path, source: str) -> str | None:
+    """A source's state in a run's ``quality.json`` (stale, failed...), when the run recorded one."""
+    try:
+        states = json.loads(record.read_text("utf-8")).get("source_status") or []
+    except (OSError, ValueError):
+        return None
+    return next((str(s["status"]) for s in states if s.get("source") == source), None)
 
 
 def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
@@ -338,9 +348,12 @@ def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
     for path in steps:  # oldest first: later runs overwrite
         step = json.loads(path.read_text("utf-8"))
         fetch = step["result"]
-        last_status[fetch["source"]] = (fetch["status"], fetch.get("message", ""), step.get("source_mode", ""))
+        status = fetch["status"]
+        if status == "failed":  # the run's record says whether its last good files stood in (stale)
+            status = _recorded_state(path.parent.parent / "quality.json", fetch["source"]) or status
+        last_status[fetch["source"]] = (status, fetch.get("message", ""), step.get("source_mode", ""))
     landing = LandingZone(settings)
-    rows_out = []
+    rows_out: list[dict[str, Any]] = []
     for name in SOURCE_NAMES:
         source = get_source(name)
         files = list(landing.latest_by_name(name).values())
@@ -352,7 +365,8 @@ def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
             "data_vintage": latest.data_vintage if latest else None,
             "last_fetch": latest.manifest["fetched_at"] if latest else None,
             "rows": sum(int(f.manifest.get("rows") or 0) for f in files),
-            "files": len(files), "status": status, "message": message if status in ("failed", "skipped") else "",
+            "files": len(files), "status": status,
+            "message": message if status in ("failed", "stale", "skipped") else "",
         })
     if args.json:
         _say(json.dumps(rows_out, indent=2, ensure_ascii=False))

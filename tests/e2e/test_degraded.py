@@ -92,6 +92,8 @@ def test_offers_down_publishes_the_others_as_degraded(published_run: OrefRun, tm
     assert reason.startswith("1 source(s) stale, their last good files used: offers (data vintage ")
     assert "503" in reason and "days old" in reason
     assert Path(report).is_file() and new_run in Path(report).name
+    html = Path(report).read_text("utf-8")
+    assert "<code>offers</code>" in html and "périmée" in html  # the steward report: offers stale
 
     states = dict(((s, (st, pol, v, pv, sha, psha)) for s, st, pol, v, pv, sha, psha in _query(
         settings.quality_path, "select source, status, policy, data_vintage, previous_data_vintage, sha256, "
@@ -103,6 +105,13 @@ def test_offers_down_publishes_the_others_as_degraded(published_run: OrefRun, tm
                                                 "where run_id = ? and source = 'offers' and status = 'fail'",
                          [new_run]))
     assert checks == {"fetch_and_land": "warn", "source_stale": "warn"}
+    # `oref sources` and `oref quality` say the same
+    listed = oref(data_dir, "sources", "--json")
+    by_source = {r["source"]: r for r in json.loads(listed.output[listed.output.index("["):])}
+    assert (by_source["offers"]["status"], by_source["bmo"]["status"]) == ("stale", "unchanged")
+    assert "503" in by_source["offers"]["message"]
+    verdict = oref(data_dir, "quality")
+    assert verdict.returncode == 2 and new_run in verdict.output and "offers" in verdict.output
     # the published warehouse carries the same verdict
     assert _query(settings.warehouse_path, "select status from quality.runs where run_id = ?",
                   [new_run]) == [("degraded",)]
