@@ -113,3 +113,8 @@ def test_finish_alerts_a_blocked_run(tmp_path: Path, receiver: Receiver) -> None
     assert body["reason"] == "source(s) failed, publication blocked: source 'bmo': HTTP 404"
     assert body["report_path"] == record.report_path and Path(str(record.report_path)).is_file()
     assert not any(line.startswith("[alert]") for line in said)  # sent: nothing to say
+    # finish (the DAG's last task too) leaves the run's summary, which `oref sources` and scripts read
+    summary = json.loads((settings.runs_dir / "run-1" / "summary.json").read_text("utf-8"))
+    assert (summary["status"], summary["published"], [f["source"] for f in summary["fetches"]]) == (
+        "blocked", None, ["bmo"])
+    assert summary["error"] == "source(s) failed, publication blocked: source 'bmo': HTTP 404"
