@@ -711,7 +711,7 @@ def run(settings: Settings, run_id: str | None = None, progress: Progress = prin
     except _NothingNew:
         pass
     except OrefError as exc:
-        summary.error = str(exc)
+        summary.error = describe_failure(step, exc)
     except (OSError, duckdb.Error) as exc:  # a full disk, a file that cannot be written
         summary.error = describe_failure(step, exc)
         progress(f"oref run: {summary.error}")

@@ -101,3 +101,17 @@ def test_oref_build_as_of_records_its_date_and_names_what_is_missing(tmp_path: P
     finally:
         con.close()
     assert row == ("failed", "2025-06-30 23:59:59")
+
+
+def test_oref_run_as_of_does_not_fetch(tmp_path: Path) -> None:
+    run = oref(tmp_path / "data", "run", "--as-of", "2025-06-30", "--run-id", "asof-run")
+    assert run.returncode == 1, run.output
+    assert "[fetch" not in run.output and "replay server" not in run.output  # nothing asked of any source
+    assert "build: source 'geo'" in run.output and "nothing landed" in run.output
+    assert "verdict: failed" in run.output and "Traceback" not in run.output
+
+
+def test_refresh_names_only_known_sources(tmp_path: Path) -> None:
+    run = oref(tmp_path / "data", "fetch", "geo", "--refresh", "ofers")
+    assert run.returncode == 1
+    assert "oref fetch: unknown source(s): ofers; known: " in run.output and "offers" in run.output
