@@ -481,8 +481,15 @@ def _count(n: int, noun: str) -> str:
     """``3 contrôles réussis``; in French 0 and 1 take the singular."""
     if n in (0, 1):
         return f"{n} {noun}"
-    words = noun.split(" ")
-    return f"{fr_number(n)} " + " ".join(w if w.endswith(("s", "x")) else f"{w}s" for w in words)
+    # "non récupérée" -> "non récupérées", "en échec" -> "en échec": the adverb and the prepositions
+    # stay, and so does the noun a preposition governs
+    out: list[str] = []
+    previous = ""
+    for word in noun.split(" "):
+        keep = word in ("non", "en", "de", "à") or previous in ("en", "de", "à") or word.endswith(("s", "x"))
+        out.append(word if keep else f"{word}s")
+        previous = word
+    return f"{fr_number(n)} " + " ".join(out)
 
 
 # --- HTML ----------------------------------------------------------------------------------------
