@@ -304,7 +304,7 @@ class HttpClient:
             raise
         response.raw.release_conn()  # the body was read to its end: the connection can serve the next call
         response._content = body  # what requests itself sets once it has read a body
-        response._content_consumed = True
+        response._content_consumed = True  # type: ignore[attr-defined]
         return response
 
     def _exchange(

@@ -34,6 +34,7 @@ from oref.quality.checks import CheckResult
 from oref.sources.base import (
     FetchContext,
     FetchResult,
+    FetchStatus,
     Source,
     Validated,
     fetch_file,
@@ -342,7 +343,7 @@ class GeoSource(Source):
         ctx.checks.append(CheckResult(
             self.name, "ptot_is_pmun_plus_pcap", "oref", "warn", "fail" if mismatches else "pass",
             f"{mismatches} commune(s) where PTOT != PMUN + PCAP", str(mismatches), POPULATIONS_FILE))
-        status = "landed" if "landed" in statuses else "unchanged"
+        status: FetchStatus = "landed" if "landed" in statuses else "unchanged"
         return FetchResult(self.name, status, landed, rows, f"{statuses.count('landed')} file(s) landed")
 
     def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,

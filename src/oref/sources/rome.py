@@ -90,7 +90,8 @@ def extract_members(path: Path, workdir: Path, *, file: str) -> RomeFiles:
             raise SourceError("rome", f"no unix_referentiel_code_rome_v<version>_utf8.csv in the zip (members: "
                               f"{sorted(names)[:8]}{'...' if len(names) > 8 else ''})", file=file)
         # several versions side by side would make "the" version ambiguous: take the newest
-        occupations_member = max(occupations, key=lambda n: int("".join(_OCCUPATION_MEMBER.match(n).groups())))
+        occupations_member = max(occupations, key=lambda n: int("".join(
+            _OCCUPATION_MEMBER.match(n).groups())))  # type: ignore[union-attr]  # filtered on this match above
         version = rome_version(occupations_member)
         assert version is not None
         appellations = [n for n in names if _APPELLATION_MEMBER.match(n) and rome_version(n) == version]
@@ -110,7 +111,7 @@ def check_occupations(path: Path, *, file: str, checks: list[CheckResult] | None
     try:
         con.execute(f"create table f as select * from read_csv({sql_literal(path)}, delim=',', quote='\"', "
                     "header=true, all_varchar=true)")
-        checks = [
+        rules = [
             ("code_rome", f"code_rome is null or not regexp_full_match(code_rome, '{_ROME_CODE}')",
              "malformed ROME code"),
             ("code_rome_parent",
@@ -121,7 +122,7 @@ def check_occupations(path: Path, *, file: str, checks: list[CheckResult] | None
             ("code_rome_parent", "code_rome_parent not in (select code_rome from f where code_rome = code_rome_parent)",
              "parent code that is not a V3 fiche of the file"),
         ]
-        for column, where, problem in checks:
+        for column, where, problem in rules:
             bad = con.execute(f"select code_rome, {column} from f where {where} limit 1").fetchone()
             if bad:
                 raise SourceError("rome", f"{problem} (fiche {bad[0]})", file=file, column=column, value=bad[1])
