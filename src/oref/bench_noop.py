@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from oref.config import PROJECT_ROOT, Settings
 
@@ -70,10 +71,10 @@ def _oref_run(data_dir: Path) -> tuple[float, str]:
     return elapsed, proc.stdout
 
 
-def measure(rounds: int = ROUNDS, on_round: Callable[[dict[str, object]], None] | None = None) -> dict[str, object]:
+def measure(rounds: int = ROUNDS, on_round: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """``rounds`` cold runs and no-op reruns; ``on_round`` gets the figures so far after each round."""
-    results: list[dict[str, object]] = []
-    figures: dict[str, object] = {}
+    results: list[dict[str, Any]] = []
+    figures: dict[str, Any] = {}
     for index in range(1, rounds + 1):
         with tempfile.TemporaryDirectory(prefix="oref-bench-noop-") as tmp:
             data_dir = Path(tmp) / "data"
@@ -85,8 +86,8 @@ def measure(rounds: int = ROUNDS, on_round: Callable[[dict[str, object]], None] 
             results.append({"cold_s": round(cold, 2), "noop_s": round(noop, 2), "noop_fetch_s": fetches})
             print(f"round {index}/{rounds}: cold {cold:.1f}s, no-op {noop:.1f}s "
                   f"(fetches {sum(fetches.values()):.1f}s)", flush=True)
-        cold_median = statistics.median(float(r["cold_s"]) for r in results)  # type: ignore[arg-type]
-        noop_median = statistics.median(float(r["noop_s"]) for r in results)  # type: ignore[arg-type]
+        cold_median = statistics.median(float(r["cold_s"]) for r in results)
+        noop_median = statistics.median(float(r["noop_s"]) for r in results)
         figures = {"rounds": list(results), "cold_median_s": round(cold_median, 2),
                    "noop_median_s": round(noop_median, 2), "ratio": round(noop_median / cold_median, 4)}
         if on_round:
@@ -94,12 +95,12 @@ def measure(rounds: int = ROUNDS, on_round: Callable[[dict[str, object]], None] 
     return figures
 
 
-def section(figures: dict[str, object], measured_at: str, note: str = "") -> str:
-    ratio = float(figures["ratio"])  # type: ignore[arg-type]
-    rounds: list[dict[str, object]] = figures["rounds"]  # type: ignore[assignment]
+def section(figures: dict[str, Any], measured_at: str, note: str = "") -> str:
+    ratio = float(figures["ratio"])
+    rounds: list[dict[str, Any]] = figures["rounds"]
     per_source: dict[str, list[float]] = {}
     for r in rounds:
-        for name, seconds in r["noop_fetch_s"].items():  # type: ignore[union-attr]
+        for name, seconds in r["noop_fetch_s"].items():
             per_source.setdefault(name, []).append(seconds)
     lines = [
         BEGIN,
@@ -123,7 +124,7 @@ def section(figures: dict[str, object], measured_at: str, note: str = "") -> str
         "|---:|---:|---:|---:|",
     ]
     for index, r in enumerate(rounds, 1):
-        fetch_total = sum(r["noop_fetch_s"].values())  # type: ignore[union-attr]
+        fetch_total = sum(r["noop_fetch_s"].values())
         lines.append(f"| {index} | {r['cold_s']} | {r['noop_s']} | {fetch_total:.1f} |")
     lines += ["", "Where the no-op rerun spends its time, per source fetch (median seconds; the rest is "
               "start-up, the replay server, the fingerprint and the run's record):", "",
@@ -145,13 +146,13 @@ def main(argv: list[str] | None = None) -> int:
             "cold run far more than the short rerun: compare ratios measured at a similar load).")
     out = settings.data_dir / "bench" / f"noop-{started.strftime('%Y%m%dT%H%M%S')}.json"
 
-    def save(figures: dict[str, object]) -> None:  # after every round: a long bench cut short still reports
+    def save(figures: dict[str, Any]) -> None:  # after every round: a long bench cut short still reports
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({"measured_at": measured_at, **figures}, indent=2) + "\n", "utf-8")
         write_doc(section(figures, measured_at, note))
 
     figures = measure(args.rounds, save)
-    print(f"cold {figures['cold_median_s']}s, no-op {figures['noop_median_s']}s, ratio {float(figures['ratio']):.1%}; "  # type: ignore[arg-type]
+    print(f"cold {figures['cold_median_s']}s, no-op {figures['noop_median_s']}s, ratio {float(figures['ratio']):.1%}; "
           f"written to {DOC} and {out}")
     return 0
 
