@@ -113,8 +113,12 @@ def _epci_workbook(archive_path: Path, workdir: Path, *, source: str, file: str)
         raise SourceError(source, f"corrupt EPCI zip: {exc}", file=file) from exc
 
 
-def read_epci(archive_path: Path, *, source: str = "geo", file: str = "") -> tuple[list[dict], list[dict]]:
-    """(EPCI rows, commune->EPCI rows) from INSEE's intercommunality workbook (zipped)."""
+def read_epci(archive_path: Path, *, source: str = "geo", file: str = "",
+              checks: list[CheckResult] | None = None) -> tuple[list[dict], list[dict]]:
+    """(EPCI rows, commune->EPCI rows) from INSEE's intercommunality workbook (zipped).
+
+    A new column is a ``warn`` check appended to ``checks`` (the rows are read by the declared columns).
+    """
     file = file or archive_path.name
     with tempfile.TemporaryDirectory() as tmp:
         workbook = _epci_workbook(archive_path, Path(tmp), source=source, file=file)
@@ -123,10 +127,14 @@ def read_epci(archive_path: Path, *, source: str = "geo", file: str = "") -> tup
         comp_sheet = next((n for n in names if "composition" in n.lower()), None)
         if epci_sheet is None or comp_sheet is None:
             raise SourceError(source, f"expected sheets 'EPCI' and 'Composition_communale', found {names}", file=file)
-        epci, _, _ = read_sheet_table(workbook, epci_sheet, EPCI_SPECS, header_must_contain=["epci", "libepci"],
-                                   source=source, file=file)
-        composition, _, _ = read_sheet_table(workbook, comp_sheet, COMPOSITION_SPECS,
-                                          header_must_contain=["codgeo", "epci"], source=source, file=file)
+        epci, new_epci, _ = read_sheet_table(workbook, epci_sheet, EPCI_SPECS,
+                                             header_must_contain=["epci", "libepci"], source=source, file=file)
+        composition, new_composition, _ = read_sheet_table(workbook, comp_sheet, COMPOSITION_SPECS,
+                                                           header_must_contain=["codgeo", "epci"], source=source,
+                                                           file=file)
+        for sheet, new in ((epci_sheet, new_epci), (comp_sheet, new_composition)):
+            if new and checks is not None:
+                warn_new_columns(source, f"{file} [{sheet}]", new, checks)
     for row in composition:
         code = row.get("codgeo") or ""
         if not _COMMUNE_CODE.match(code):
@@ -315,7 +323,7 @@ class GeoSource(Source):
             landed.append(str(outcome.landed.path))
 
         def validate_epci(path: Path) -> Validated:
-            epci, composition = read_epci(path, source=self.name, file=EPCI_URL.rsplit("/", 1)[1])
+            epci, composition = read_epci(path, source=self.name, file=EPCI_URL.rsplit("/", 1)[1], checks=ctx.checks)
             return Validated(rows=len(epci) + len(composition), data_vintage=COG_YEAR)
 
         outcome = fetch_file(ctx, source=self.name, name="epci.zip", url=EPCI_URL, kind="zip", validate=validate_epci)
