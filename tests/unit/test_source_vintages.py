@@ -226,6 +226,18 @@ def test_bmo_all_secret_for_the_territory_is_refused_naming_file_and_column(sour
     with sources.serve(snapshot) as server, pytest.raises(SourceError) as info:
         sources.fetch(sources.settings(server, "972", snapshot=snapshot), BmoSource())
     message = str(info.value)
-    assert message.startswith("source 'bmo': all 2 digital-métier rows of 972 are secret")
+    assert message.startswith("source 'bmo': all 2 rows of 972 are secret")
     assert "file: base_open_data_bmo_2025.xlsx" in message and "column: 'met'" in message
     assert not (sources.tmp_path / "data" / "landing" / "bmo").exists()
+
+
+def test_bmo_whose_digital_rows_alone_are_secret_lands(sources: SourceHarness) -> None:
+    # a small territory: every digital cell secret, but the file has other figures for it
+    snapshot = bmo_snapshot(sources.tmp_path / "digital-secret", 2025, met="*")
+    book = openpyxl.load_workbook(snapshot / BMO_XLSX)
+    book.active.append([2025, "A0Z40", "Agriculteurs", "A", "Agriculture", "02", "Martinique", "972", "x", 201,
+                        "B", "40", "10", "5"])
+    book.save(snapshot / BMO_XLSX)
+    with sources.serve(snapshot) as server:
+        result = sources.fetch(sources.settings(server, "972", snapshot=snapshot), BmoSource())
+    assert result.status == "landed" and result.rows == 4

@@ -212,16 +212,16 @@ def digital_occupation_codes() -> frozenset[str]:
 
 
 def check_territory_not_all_secret(frame: pd.DataFrame, settings: Settings, *, file: str, url: str) -> None:
-    """Refuse a workbook whose digital-métier projects (``met``) of the territory are all secret (``*``).
+    """Refuse a workbook in which every row of the territory is secret (``met`` = ``*``).
 
-    Such a file would publish no BMO indicator at all for the territory; better keep last month's.
+    Such a file carries no figure at all for the territory: better keep the last good one. A small
+    territory whose digital métiers alone are all secret is real data, and lands: its indicators say
+    "secret", never 0.
     """
-    digital = frame[frame["occupation_code"].isin(digital_occupation_codes())
-                    & frame["department_code"].isin(settings.territory.departements)]
-    if len(digital) and bool((digital["met"].fillna("*") == "*").all()):
-        raise SourceError("bmo", f"all {len(digital)} digital-métier rows of {settings.territory.label} are "
-                          "secret: the file would publish no BMO indicator for the territory",
-                          url=url, file=file, column="met", value="*")
+    rows = frame[frame["department_code"].isin(settings.territory.departements)]
+    if len(rows) and bool((rows["met"].fillna("*") == "*").all()):
+        raise SourceError("bmo", f"all {len(rows)} rows of {settings.territory.label} are secret: the file "
+                          "carries no BMO figure for the territory", url=url, file=file, column="met", value="*")
 
 
 class BmoSource(Source):
