@@ -393,6 +393,8 @@ def _build(settings: Settings, run_id: str, progress: Progress, states: list[Sou
             progress(f"[load] {name}: " + ", ".join(f"{t} {n:,} rows" for t, n in counts.items()))
     finally:
         con.close()
+    # unreadable manifests or manifest-less files met while choosing the files to load: warnings
+    save_checks(settings.runs_dir, run_id, "landing", landing.drain_problems())
     progress("[dbt] build (models, data tests, unit tests) ...")
     _, target = dbt.run(settings, path, run_id, ["build"], progress)
     pause_at(settings, "audit", run_id)  # fault injection for the crash tests (oref.pause)
@@ -419,7 +421,7 @@ def _build(settings: Settings, run_id: str, progress: Progress, states: list[Sou
         _copy_history(con, settings, run_id)
     finally:
         con.close()
-    write_report(settings, run_id, checks)
+    write_report(settings, run_id, checks, sources=states)
     if reason:
         raise QualityGateError(reason)
     progress("[dbt] docs generate ...")
