@@ -60,6 +60,11 @@ class OrefRunNotifier(BaseNotifier):
         super().__init__()
         self.conn_id = conn_id
 
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """Nothing to render (no template fields). BaseNotifier's would build a Jinja environment
+        from ``context["dag"]``, which ``dag.test()`` (3.3) passes as a ``SerializedDAG`` without
+        ``get_template_env``: the callback failed there before sending anything."""
+
     def notify(self, context: Any) -> None:
         from oref.alerts import send_alert
         from oref.config import Settings

@@ -233,6 +233,11 @@ def _child(
         )
     result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
     result["_log"] = proc.stdout[-8000:] + "\n" + proc.stderr[-8000:]
+    # the lines about callbacks and alerts, wherever they are in a long log
+    lines = (proc.stdout + "\n" + proc.stderr).splitlines()
+    hits = [i for i, line in enumerate(lines) if "alert" in line.lower() or "callback" in line.lower()]
+    near = sorted({j for i in hits for j in range(i, min(i + 25, len(lines)))})
+    result["_alert_log"] = [lines[j][:400] for j in near]
     return result
 
 
@@ -609,6 +614,7 @@ def test_a_failed_source_fails_alone_the_build_runs_and_the_run_is_degraded(
     assert (event["extra"]["run_id"], event["extra"]["verdict"]) == (run_id, "degraded")
     assert event["extra"]["stale_sources"] == ["urssaf"]
     # one alert, on the loopback webhook of the Airflow connection
+    assert len(alerts.received) == 1, "\n".join(result["_alert_log"][-40:])
     [alert] = alerts.received
     assert alert["path"] == "/oref-alerts"
     assert (alert["body"]["run_id"], alert["body"]["status"]) == (run_id, "degraded")
