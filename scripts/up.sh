@@ -95,7 +95,7 @@ echo "$airflow_pid" > "$run_dir/airflow.pid"
 
 echo "Superset: http://127.0.0.1:$superset_port/ (user in SUPERSET_ADMIN_USER or 'admin'; password in \$SUPERSET_ADMIN_PASSWORD or $OREF_DATA_DIR/secrets/superset_admin_password)"
 # `oref superset-serve` execs gunicorn, so $! is gunicorn's master
-setsid .venv/bin/oref superset-serve --host 127.0.0.1 --port "$superset_port" --pidfile "$run_dir/superset.pid" \
+setsid .venv/bin/oref superset-serve --host 127.0.0.1 --port "$superset_port" --workers "${OREF_SUPERSET_WORKERS:-2}" --pidfile "$run_dir/superset.pid" \
   > "$OREF_DATA_DIR/logs/superset.log" 2>&1 &
 superset_pid=$!
 echo "logs in $OREF_DATA_DIR/logs; Ctrl-C (or make down) stops both"

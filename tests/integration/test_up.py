@@ -22,10 +22,11 @@ import pytest
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-READY_TIMEOUT = 900  # seconds for both servers to answer their health endpoint
+READY_TIMEOUT = 600  # seconds for both servers to answer their health endpoint
 STOP_TIMEOUT = 60  # seconds for every process to be gone once asked to stop
 
-pytestmark = [pytest.mark.slow, pytest.mark.services]
+# two starts in a row can outlast pytest-timeout's default on a busy machine
+pytestmark = [pytest.mark.slow, pytest.mark.services, pytest.mark.timeout(2 * READY_TIMEOUT + 600)]
 
 
 def _free_port() -> int:
@@ -59,7 +60,10 @@ def _read_pid(path: Path) -> int:
 def _start(data_dir: Path, airflow_port: int, superset_port: int) -> tuple[subprocess.Popen[bytes], set[int]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "OREF_", "SUPERSET_"))}
     env.update({"OREF_DATA_DIR": str(data_dir), "OREF_AIRFLOW_PORT": str(airflow_port),
-                "OREF_SUPERSET_PORT": str(superset_port), "OREF_SOURCE_MODE": "snapshot"})
+                "OREF_SUPERSET_PORT": str(superset_port), "OREF_SOURCE_MODE": "snapshot",
+                # a fresh data dir has no Superset metadata yet: one worker creates its tables (two
+                # would race on SQLite: "table ab_permission already exists")
+                "OREF_SUPERSET_WORKERS": "1"})
     log = (data_dir.parent / "up.log").open("ab")
     proc = subprocess.Popen([str(REPO_ROOT / "scripts" / "up.sh")], cwd=REPO_ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
