@@ -619,7 +619,7 @@ def test_a_failed_source_fails_alone_the_build_runs_and_the_run_is_degraded(
     assert alert["path"] == "/oref-alerts"
     assert (alert["body"]["run_id"], alert["body"]["status"]) == (run_id, "degraded")
     assert alert["body"]["report_path"].endswith(f"quality-{run_id}.html")
-    assert _oref_sources(data_dir)["urssaf"] == "failed"
+    assert _oref_sources(data_dir)["urssaf"] == "stale"  # failed to fetch, built from its last good files
     # it failed for the injected reason, recorded where the report reads it
     checks = data_dir / "runs" / run_id / "checks" / "urssaf.json"
     recorded = json.loads(checks.read_text(encoding="utf-8"))
