@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from typing import Any
 
 from airflow.sdk import BaseNotifier
@@ -91,11 +90,10 @@ class OrefRunNotifier(BaseNotifier):
             log.warning("alert: run %s %s not sent: %s", run_id, record.status, problem)
         elif settings.alert_webhook_url:
             log.info("alert: run %s %s sent", run_id, record.status)
-        self._send_mail(run_id, record.status, record.reason, record.report_path)
+        self._send_mail(list(settings.alert_email), run_id, record.status, record.reason, record.report_path)
 
     @staticmethod
-    def _send_mail(run_id: str, status: str, reason: str | None, report: str | None) -> None:
-        recipients = [r.strip() for r in os.environ.get("OREF_ALERT_EMAIL", "").split(",") if r.strip()]
+    def _send_mail(recipients: list[str], run_id: str, status: str, reason: str | None, report: str | None) -> None:
         if not recipients:
             return
         try:

@@ -11,16 +11,20 @@ database: small, JSON-serialisable values only (paths as strings, never DuckDB h
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import logging
-import os
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from oref.errors import SourceError  # standard library only: cheap at parse time
+
+if TYPE_CHECKING:
+    from oref.config import Settings
 
 log = logging.getLogger("oref.airflow")
 
@@ -124,6 +128,19 @@ def _log_fetch(settings: Any, source: str, run_id: str, result: Any = None) -> N
                  f" ({c['target']})" if c.get("target") else "")
 
 
+# A step that writes the warehouse or the quality store holds the data directory's run lock
+# (oref.lock), as the CLI's commands do, so an `oref run` started by hand and a DAG run never
+# write at once. The step queues for it (an hour at most) rather than failing: the other holder
+# is a run that will end. The fetches only land files (atomically) and run in parallel: no lock.
+STEP_LOCK_WAIT_SECONDS = 3600.0
+
+
+def step_lock(settings: Settings, step: str, run_id: str | None) -> contextlib.AbstractContextManager[Any]:
+    from oref.lock import run_lock
+
+    return run_lock(settings, f"airflow {step}", run_id=run_id, wait=STEP_LOCK_WAIT_SECONDS, progress=log.info)
+
+
 def fetch_step(source: str, airflow_run_id: str) -> dict[str, Any]:
     """Fetch and land one source; raise ``SourceError`` (``PermanentSourceError``) if it failed.
 
@@ -183,10 +200,11 @@ def build_step(airflow_run_id: str, as_of: datetime | None = None) -> dict[str, 
 
     settings = Settings.from_env()
     run_id = sanitize_run_id(airflow_run_id)
-    if as_of is None:
-        return to_xcom(build(settings, run_id=run_id))
-    log.info("build %s as of %s (a backfill: the files landed up to then)", run_id, as_of.isoformat())
-    return to_xcom(build(settings, run_id=run_id, as_of=as_of))  # type: ignore[call-arg,unused-ignore]
+    with step_lock(settings, "build", run_id):
+        if as_of is None:
+            return to_xcom(build(settings, run_id=run_id))
+        log.info("build %s as of %s (a backfill: the files landed up to then)", run_id, as_of.isoformat())
+        return to_xcom(build(settings, run_id=run_id, as_of=as_of))  # type: ignore[call-arg,unused-ignore]
 
 
 def stale_sources(airflow_run_id: str) -> list[str]:
@@ -220,9 +238,11 @@ def asset_extra(built: dict[str, Any], airflow_run_id: str, stale: list[str] | N
 def publish_step(build_path: str) -> dict[str, Any]:
     """Swap the audited build in as the published warehouse (and its serving file)."""
     from oref.config import Settings
-    from oref.pipeline import publish
+    from oref.pipeline import publish, run_id_of
 
-    return to_xcom(publish(Settings.from_env(), build_path))
+    settings = Settings.from_env()
+    with step_lock(settings, "publish", run_id_of(Path(build_path))):
+        return to_xcom(publish(settings, build_path))
 
 
 def export_step(airflow_run_id: str) -> dict[str, Any]:
@@ -234,8 +254,10 @@ def export_step(airflow_run_id: str) -> dict[str, Any]:
     from oref.config import Settings
     from oref.pipeline import export
 
-    os.environ["OREF_SUPERSET_REFRESH"] = "0"  # this task's process only
-    return to_xcom(export(Settings.from_env(), sanitize_run_id(airflow_run_id)))
+    settings = dataclasses.replace(Settings.from_env(), superset_refresh=False)
+    run_id = sanitize_run_id(airflow_run_id)
+    with step_lock(settings, "export", run_id):
+        return to_xcom(export(settings, run_id))
 
 
 def finish_step(airflow_run_id: str) -> dict[str, Any]:
@@ -247,16 +269,17 @@ def finish_step(airflow_run_id: str) -> dict[str, Any]:
     # Under Airflow the DAG's notifier (oref.airflow_alerts) sends the run's one alert, also when
     # finish never runs (a timed-out run): finish itself must not send a second one.
     settings = dataclasses.replace(Settings.from_env(), alert_webhook_url=None)
-    return to_xcom(finish(settings, sanitize_run_id(airflow_run_id)))
+    run_id = sanitize_run_id(airflow_run_id)
+    with step_lock(settings, "finish", run_id):
+        return to_xcom(finish(settings, run_id))
 
 
 # --- the oref_superset_refresh DAG ---------------------------------------------------------------
-DEFAULT_SUPERSET_URL = "http://127.0.0.1:8088"
-
-
 def superset_url() -> str:
     """The Superset whose caches the refresh warms: ``OREF_SUPERSET_URL``, else ``make up``'s."""
-    return (os.environ.get("OREF_SUPERSET_URL") or DEFAULT_SUPERSET_URL).rstrip("/")
+    from oref.config import Settings
+
+    return Settings.from_env().superset_url
 
 
 def reimport_dashboards_step() -> str:

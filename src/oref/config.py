@@ -186,6 +186,12 @@ class Settings:
     drift_factors: tuple[tuple[str, float], ...] = ()
     # a blocked, degraded or failed run POSTs its verdict here (oref.alerts); may hold a token: never printed
     alert_webhook_url: str | None = field(default=None, repr=False)
+    # mail recipients of the Airflow alert (Airflow's SMTP notifier), OREF_ALERT_EMAIL=a@x,b@y
+    alert_email: tuple[str, ...] = ()
+    # after a publication, re-import the dashboards of this data dir's Superset (OREF_SUPERSET_REFRESH=0: no)
+    superset_refresh: bool = True
+    # the Superset whose chart caches the oref_superset_refresh DAG warms
+    superset_url: str = "http://127.0.0.1:8088"
     # sources whose failed fetch blocks the run, whatever their declared policy (Source.on_failure):
     # OREF_BLOCK_ON_FAILURE=offers,bmo
     block_on_failure: tuple[str, ...] = ()
@@ -227,6 +233,9 @@ class Settings:
                 pause_seconds=float(env.get("OREF_PAUSE_SECONDS") or "600"),
                 keep_builds=int(env.get("OREF_KEEP_BUILDS") or "3"),
                 alert_webhook_url=(env.get("OREF_ALERT_WEBHOOK_URL") or "").strip() or None,
+                alert_email=tuple(r.strip() for r in (env.get("OREF_ALERT_EMAIL") or "").split(",") if r.strip()),
+                superset_refresh=(env.get("OREF_SUPERSET_REFRESH") or "1").strip() != "0",
+                superset_url=(env.get("OREF_SUPERSET_URL") or "http://127.0.0.1:8088").strip().rstrip("/"),
                 block_on_failure=tuple(n.strip().lower() for n in (env.get("OREF_BLOCK_ON_FAILURE") or "").split(",")
                                        if n.strip()),
                 drift_factor=float(env.get("OREF_DRIFT_FACTOR") or "3"),

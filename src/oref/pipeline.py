@@ -590,6 +590,11 @@ def outcome(steps: dict[str, dict[str, Any]], error: str | None = None) -> tuple
         return "blocked", "source(s) failed, publication blocked: " + "; ".join(f.message for f in failed_sources)
     if publish_step.get("status") == "failed":
         return "failed", str(publish_step.get("message") or error or "")
+    if build_step.get("as_of") and build_step.get("status") in ("built", "published", "degraded"):
+        # an as-of rebuild (an Airflow backfill) is audited and kept, never swapped in over today's
+        verdict = "degraded" if build_step.get("stale") else "published"
+        return verdict, (f"as-of rebuild (files landed up to {build_step['as_of']}): audited and kept in "
+                         "warehouse/builds/, not swapped in over the published warehouse")
     if build_step:
         return "failed", error or "the build passed its checks but was not published (no publish step ran)"
     return "failed", error or "the run stopped before its build (no build step ran)"

@@ -457,7 +457,7 @@ def refresh_after_publish(settings: Any, progress: Any = print) -> str:
     was done, for the run's record.
     """
     home = settings.data_dir / "superset"
-    if os.environ.get("OREF_SUPERSET_REFRESH", "1") == "0":
+    if not settings.superset_refresh:
         return "skipped (OREF_SUPERSET_REFRESH=0)"
     if not SUPERSET_BIN.is_file() or not home.is_dir():
         return f"skipped (no Superset home at {home})"

@@ -91,3 +91,23 @@ def test_the_lock_is_reentrant_and_names_its_holder(tmp_path: Path) -> None:
     assert read_holder(settings) is None
     with run_lock(settings, "fetch"):  # released: taken again at once
         pass
+
+
+def test_an_airflow_step_queues_for_the_lock_a_hand_started_run_holds(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from oref import airflow_support
+
+    holder = _holder(tmp_path)
+    settings = Settings(data_dir=tmp_path)
+    monkeypatch.setattr(airflow_support, "STEP_LOCK_WAIT_SECONDS", 0.5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(RunLocked) as raised, airflow_support.step_lock(settings, "build", "dag-run"):
+            pass
+        assert time.monotonic() - started >= 0.5  # it queued before giving up
+        assert f"PID {holder.pid}" in str(raised.value)
+    finally:
+        _stop(holder)
+    # the holder gone, the step takes the lock and names itself in it
+    with airflow_support.step_lock(settings, "build", "dag-run"):
+        assert json.loads((tmp_path / LOCK_NAME).read_text())["command"] == "airflow build"

@@ -57,6 +57,12 @@ def test_outcome_of_each_kind_of_run() -> None:
     assert outcome({**fetch_ok, "build": {"status": "built"}, "publish": {"status": "failed", "message": "no room"}}
                    ) == ("failed", "no room")
     assert outcome(fetch_ok)[0] == "failed" and "before its build" in str(outcome(fetch_ok)[1])
+    # an as-of rebuild (an Airflow backfill) is audited and kept, not swapped in: not a failure
+    as_of = {"status": "built", "as_of": "2025-06-30T00:00:00+00:00"}
+    status, reason = outcome({"build": as_of})
+    assert status == "published" and "as-of rebuild (files landed up to 2025-06-30T00:00:00+00:00)" in str(reason)
+    assert outcome({"build": {**as_of, "stale": ["offers"]}})[0] == "degraded"
+    assert outcome({"build": {**as_of, "status": "blocked", "message": "1 failed"}}) == ("blocked", "1 failed")
 
 
 def test_every_run_is_recorded_and_the_history_kept(settings: Settings) -> None:

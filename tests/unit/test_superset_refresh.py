@@ -22,10 +22,10 @@ def test_no_superset_home_no_import(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert sa.refresh_after_publish(_settings(tmp_path)).startswith("skipped (no Superset home")
 
 
-def test_refresh_can_be_switched_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refresh_can_be_switched_off(tmp_path: Path) -> None:
     (tmp_path / "superset").mkdir()
-    monkeypatch.setenv("OREF_SUPERSET_REFRESH", "0")
-    assert sa.refresh_after_publish(_settings(tmp_path)) == "skipped (OREF_SUPERSET_REFRESH=0)"
+    settings = Settings.from_env({"OREF_DATA_DIR": str(tmp_path), "OREF_SUPERSET_REFRESH": "0"})
+    assert sa.refresh_after_publish(settings) == "skipped (OREF_SUPERSET_REFRESH=0)"
 
 
 def test_the_bundle_stamps_every_dataset_with_the_served_run(tmp_path: Path) -> None:
