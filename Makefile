@@ -91,9 +91,9 @@ lint: .venv/.installed
 	.venv/bin/ruff check src dags tests scripts superset
 	OREF_DBT_DUCKDB_PATH=$$(mktemp -d)/lint.duckdb .venv/bin/sqlfluff lint dbt_project/models --disable-progress-bar --nocolor
 
-# Two workers (pytest-xdist): the shared run and Superset on one, the Airflow DAG runs on the other,
-# the rest spread over both (tests/conftest.py groups them).
-PYTEST_WORKERS ?= -n 2 --dist loadgroup
+# Three workers (pytest-xdist): the shared run and Superset on one, the reruns on copies of it on
+# another, the Airflow DAG runs on the third, the rest spread over all (tests/conftest.py groups them).
+PYTEST_WORKERS ?= -n 3 --dist loadgroup
 
 test: install lint
 	.venv/bin/pytest -m "not services" -q $(PYTEST_WORKERS)

@@ -34,18 +34,28 @@ def sources(tmp_path: Path) -> SourceHarness:
     return SourceHarness(tmp_path)
 
 
-# `make test` runs on two pytest-xdist workers with --dist loadgroup. The session fixtures are per
+# `make test` runs on three pytest-xdist workers with --dist loadgroup. The session fixtures are per
 # worker, so every test reading the shared run or the shared Superset goes to one worker (one
-# `oref run`, one Superset), and the Airflow tests, which run whole DAGs of their own, to another;
-# the other tests are spread over both.
+# `oref run`, one Superset); the tests that copy the published data directory and run the pipeline
+# again on the copy (crashes, degraded and no-op reruns) to a second, which builds its own shared
+# run; the Airflow tests, which run whole DAGs of their own, to a third. The other tests are spread
+# over all three. Much of each group's time is waiting (browsers, servers, subprocesses), which is
+# why three workers beat two on a two-core machine.
 _SHARED_RUN_FIXTURES = frozenset({"published_run", "published_warehouse", "superset_server", "superset_users",
                                   "admin_api"})
+_RERUN_MODULES = ("tests/e2e/test_crash.py", "tests/e2e/test_degraded.py", "tests/e2e/test_noop.py",
+                  "tests/e2e/test_publication.py", "tests/e2e/test_walking_skeleton.py")
 
 
+# tryfirst: pytest-xdist's own hook turns the xdist_group marks into node-id suffixes, and must see
+# them; pytest 9.2 ignores those suffixes altogether (hence pytest<9.2 in pyproject.toml).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & _SHARED_RUN_FIXTURES or "tests/superset/" in item.nodeid:
+        if item.nodeid.startswith(_RERUN_MODULES):
+            item.add_marker(pytest.mark.xdist_group("reruns"))
+        elif fixtures & _SHARED_RUN_FIXTURES or "tests/superset/" in item.nodeid:
             item.add_marker(pytest.mark.xdist_group("shared_run"))
         elif item.nodeid.startswith("tests/integration/"):
             item.add_marker(pytest.mark.xdist_group("airflow"))

@@ -31,10 +31,15 @@ def test_a_rerun_with_nothing_new_stops_early(published_run: OrefRun, tmp_path: 
     assert published is not None
     before = {p.name: _sha256(p) for p in (settings.warehouse_path, settings.serving_path)}
     builds_before = sorted(p.name for p in settings.build_dir.glob("*")) if settings.build_dir.is_dir() else []
+    landed_before = sorted(p.relative_to(data_dir) for p in (data_dir / "landing").rglob("*") if p.is_file())
 
     rerun = oref(data_dir, "run", timeout=600)
 
     assert rerun.returncode == 0, rerun.output
+    # the same snapshot again: nothing lands, every source says unchanged
+    assert sorted(p.relative_to(data_dir) for p in (data_dir / "landing").rglob("*") if p.is_file()) == landed_before
+    for source in ("geo", "bmo", "urssaf", "offers", "sirene"):
+        assert f"  {source:<10} unchanged" in rerun.output, rerun.output
     assert f"nothing new since run {published}: not rebuilt" in rerun.output
     assert "[dbt]" not in rerun.output and "[load]" not in rerun.output
     assert {p.name: _sha256(p) for p in (settings.warehouse_path, settings.serving_path)} == before

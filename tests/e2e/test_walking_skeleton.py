@@ -73,27 +73,6 @@ def test_run_summary_is_printed(published_run: OrefRun) -> None:
     assert "published:" in out and "checks:" in out
 
 
-def test_second_run_lands_nothing_and_publishes_identical_marts(published_run: OrefRun,
-                                                                tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    shutil.copytree(published_run.data_dir, data_dir, symlinks=True)
-    landed_before = sorted(p.relative_to(data_dir) for p in (data_dir / "landing").rglob("*") if p.is_file())
-    before = marts_snapshot(data_dir / "warehouse" / "oref.duckdb")
-    again = oref(data_dir, "run")
-    assert again.returncode == 0, again.output
-    landed_after = sorted(p.relative_to(data_dir) for p in (data_dir / "landing").rglob("*") if p.is_file())
-    assert landed_after == landed_before
-    assert "landed " not in again.output.replace("landed 0", "")  # every source reported unchanged
-    for source in ("geo", "bmo", "urssaf"):
-        assert f"  {source:<10} unchanged" in again.output
-    assert marts_snapshot(data_dir / "warehouse" / "oref.duckdb") == before
-    assert (data_dir / "warehouse" / "oref.previous.duckdb").exists()
-    # rolling back puts the first run's warehouse back, and a serving file rewritten from it
-    rolled = oref(data_dir, "rollback")
-    assert rolled.returncode == 0, rolled.output
-    assert marts_snapshot(rolled.serving) == marts_snapshot(rolled.warehouse) == before
-
-
 def test_html_error_page_fails_the_source_and_keeps_the_warehouse(published_run: OrefRun,
                                                                    tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
