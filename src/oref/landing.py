@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from oref.config import Settings
+from oref.durable import fsync_path
 from oref.http import Download
 from oref.quality.checks import CheckResult
 
@@ -283,7 +284,7 @@ class LandingZone:
         }
         shutil.move(str(download.path), target)
         os.chmod(target, 0o444)  # immutable by convention and by mode
-        _fsync_file(target)  # the bytes are on disk before a manifest says they landed
+        fsync_path(target)  # the bytes are on disk before a manifest says they landed
         manifest_path = target.with_name(target.name + MANIFEST_SUFFIX)
         write_atomically(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", mode=0o444)
         return LandedFile(source, name, target, manifest)
@@ -304,14 +305,6 @@ class LandingZone:
         return target
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_atomically(path: Path, text: str, *, mode: int = 0o644) -> None:
     """Write ``path`` whole or not at all: a temporary file beside it, synced, renamed over it.
 
@@ -329,8 +322,4 @@ def write_atomically(path: Path, text: str, *, mode: int = 0o644) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a crash
-    finally:
-        os.close(directory)
+    fsync_path(path.parent)  # the rename itself survives a crash

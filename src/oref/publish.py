@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from oref.config import Settings
+from oref.durable import fsync_path
 from oref.errors import PublishError
 from oref.pause import pause_at
 
@@ -45,14 +46,6 @@ class PublishResult:
     previous: str | None
     bytes: int
     serving: str | None = None
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def smoke_check(build_path: Path) -> dict[str, int]:
@@ -100,7 +93,7 @@ def write_serving(warehouse: Path, target: Path) -> Path:
             con.execute("checkpoint")
         finally:
             con.close()
-        _fsync(tmp)
+        fsync_path(tmp)
         os.replace(tmp, target)
     finally:
         for leftover in (tmp, Path(f"{tmp}.wal")):
@@ -183,14 +176,14 @@ def publish(settings: Settings, build_path: Path | str) -> PublishResult:
         tmp_prev = previous.with_name(previous.name + ".tmp")
         shutil.copy2(target, tmp_prev)
         os.replace(tmp_prev, previous)
-    _fsync(build)
-    _fsync(serving)
+    fsync_path(build)
+    fsync_path(serving)
     pause_at(settings, "publish", build.parent.name if build.parent.parent == settings.build_dir else None)
     os.replace(build, target)
     # right after the warehouse, on the same filesystem: readers of serving.duckdb see this run's
     # marts from here on
     os.replace(serving, settings.serving_path)
-    _fsync(target.parent)
+    fsync_path(target.parent)
     if build.parent != settings.build_dir:  # builds/<run>/ is empty now
         with contextlib.suppress(OSError):
             build.parent.rmdir()

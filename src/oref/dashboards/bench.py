@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import secrets
 import signal
 import socket
@@ -30,6 +29,7 @@ from pathlib import Path
 import requests
 
 from oref import superset_assets as sa
+from oref.bench_noop import machine
 from oref.config import PROJECT_ROOT, Settings
 from oref.dashboards import catalog
 
@@ -99,18 +99,6 @@ def measure(base: str, session: requests.Session, calls: int = CALLS) -> list[Ch
     return timings
 
 
-def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
-
-
 def report(timings: list[ChartTiming], warehouse: Path, started: str) -> str:
     all_uncached = [ms for t in timings for ms in t.uncached_ms]
     all_cached = [ms for t in timings for ms in t.cached_ms]
@@ -120,7 +108,7 @@ def report(timings: list[ChartTiming], warehouse: Path, started: str) -> str:
         BEGIN,
         "## Superset: chart-data latency (`make bench-superset`)",
         "",
-        f"Measured {started} on {_machine()}, on `{warehouse.name}` "
+        f"Measured {started} on {machine()}, on `{warehouse.name}` "
         f"({len(timings)} charts of {len({t.dashboard for t in timings})} dashboards), Superset served as by "
         f"`make up` (gunicorn, 2 gthread workers, in-process cache). {CALLS} calls per chart and series through "
         "`GET /api/v1/chart/<id>/data/`; uncached = `force=true` (DuckDB answers each call), cached = after "

@@ -38,6 +38,7 @@ from typing import Any, Literal
 import duckdb
 
 from oref.config import Settings
+from oref.durable import fsync_path
 from oref.quality.checks import CheckResult
 
 Progress = Callable[[str], None]
@@ -353,9 +354,9 @@ def record_run(settings: Settings, record: RunRecord, checks: list[CheckResult],
             con.execute("checkpoint")
         finally:
             con.close()
-        _fsync(tmp)
+        fsync_path(tmp)
         os.replace(tmp, store)
-        _fsync(store.parent)
+        fsync_path(store.parent)
     finally:
         for leftover in (tmp, Path(f"{tmp}.wal")):
             leftover.unlink(missing_ok=True)
@@ -387,9 +388,3 @@ def _sql(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
