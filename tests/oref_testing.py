@@ -194,3 +194,23 @@ def contract_warehouse(path: Path, tables: dict[str, list[dict[str, object]]], *
     finally:
         con.close()
     return path
+
+
+def small_bmo_workbook(year: int = 2025, met: str = "25") -> bytes:
+    """A small BMO workbook of ``year``: digital métiers (FAP2021), two Martinique rows and one
+    Guadeloupe row; ``met="*"`` makes every row secret."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = f"BMO_{year}_open_data"
+    sheet.append(["annee", "Code métier BMO", "Nom métier BMO", "Famille_met", "Lbl_fam_met", "REG", "NOM_REG",
+                  "Dept", "NomDept", "BE25", "NOMBE25", "met", "xmet", "smet"])
+    for dept, basin, code in (("972", 201, "M1X80"), ("972", 203, "M2X90"), ("971", 101, "M1X80")):
+        sheet.append([year, code, "Informatique", "M", "Informatique", "02", "Martinique", dept, "x", basin, "B",
+                      met, "*" if met == "*" else "12", "*"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

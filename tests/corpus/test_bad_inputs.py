@@ -38,7 +38,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from oref_testing import SNAPSHOT
+from oref_testing import SNAPSHOT, small_bmo_workbook
 
 from oref.cli import main
 from oref.replay import Fault, ReplayServer
@@ -212,17 +212,7 @@ def arcep_drop_last_quarter(sheet: openpyxl.worksheet.worksheet.Worksheet) -> No
 def bmo_small(year: int = 2025, met: str = "25") -> Callable[[Path], None]:
     """The BMO dataset listing one small workbook (FAP2021 codes, Martinique and Guadeloupe)."""
     def mutate(root: Path) -> None:
-        book = openpyxl.Workbook()
-        sheet = book.active
-        sheet.title = f"BMO_{year}_open_data"
-        sheet.append(["annee", "Code métier BMO", "Nom métier BMO", "Famille_met", "Lbl_fam_met", "REG", "NOM_REG",
-                      "Dept", "NomDept", "BE25", "NOMBE25", "met", "xmet", "smet"])
-        for dept, basin, code in (("972", 201, "M1X80"), ("972", 203, "M2X90"), ("971", 101, "M1X80")):
-            sheet.append([year, code, "Informatique", "M", "Informatique", "02", "Martinique", dept, "x", basin, "B",
-                          met, "*" if met == "*" else "12", "*"])
-        buffer = io.BytesIO()
-        book.save(buffer)
-        _replace(root, BMO, buffer.getvalue())
+        _replace(root, BMO, small_bmo_workbook(year, met))
     return mutate
 
 

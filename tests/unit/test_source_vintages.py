@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from oref_testing import SNAPSHOT, SourceHarness
+from oref_testing import SNAPSHOT, SourceHarness, small_bmo_workbook
 
 from oref.errors import SourceError
 from oref.landing import LandingZone
@@ -44,16 +44,8 @@ MCF_CSV = Path("opendata.caissedesdepots.fr/api/explore/v2.1/catalog/datasets/mo
 # --- mutations of the snapshot ---------------------------------------------------------------------
 def bmo_workbook(path: Path, year: int, *, met: str = "25") -> None:
     """A small BMO workbook of ``year`` (FAP2021 codes; Martinique and Guadeloupe rows)."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = f"BMO_{year}_open_data"
-    sheet.append(["annee", "Code métier BMO", "Nom métier BMO", "Famille_met", "Lbl_fam_met", "REG", "NOM_REG",
-                  "Dept", "NomDept", "BE25", "NOMBE25", "met", "xmet", "smet"])
-    for dept, basin, code in (("972", 201, "M1X80"), ("972", 203, "M2X90"), ("971", 101, "M1X80")):
-        sheet.append([year, code, "Informatique", "M", "Informatique", "02", "Martinique", dept, "x", basin, "B",
-                      met, "*" if met == "*" else "12", "*"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    path.write_bytes(small_bmo_workbook(year, met))
 
 
 def bmo_snapshot(root: Path, year: int, *, met: str = "25", new_url: bool = False) -> Path:
