@@ -14,10 +14,14 @@ Reading rules every dashboard follows:
 
 from __future__ import annotations
 
+from collections import Counter
+
 from oref.dashboards import datasets as ds
 from oref.dashboards import viz
 from oref.dashboards.model import Chart, Dashboard, Header, Markdown, NativeFilter, Row
 from oref.dashboards.viz import COUNT, DECIMAL, POINTS, SHARE, eq, is_false, is_in, is_true
+from oref.reference import read_seed
+from oref.sources import SOURCE_NAMES
 
 CONFIGURED = is_true("is_configured_territory")
 IN_TERRITORY = eq("comparison_group", "territoire")
@@ -101,6 +105,7 @@ def pilotage() -> Dashboard:
         width=12, height=40,
     )
     tables = []
+    per_preconisation = Counter(row["preconisation_code"] for row in read_seed("indicator_catalogue"))
     for number in range(1, 6):
         tables.append(Chart(
             f"scorecard_p{number}", f"Préconisation {number} : indicateurs", ds.SCORECARD, "table",
@@ -112,7 +117,8 @@ def pilotage() -> Dashboard:
             ),
             description="Cliquez sur le nom d'un indicateur pour lire sa définition, sa formule, sa source et son "
             "millésime. Territoire choisi dans le filtre « Territoire » (le territoire configuré par défaut).",
-            width=12, height=38,
+            # every indicator of the préconisation visible without scrolling: a row wraps on two lines
+            width=12, height=max(38, 14 + 6 * per_preconisation[str(number)]),
         ))
     territory = NativeFilter(
         "pilotage_territory", "Territoire", "filter_select", tables, dataset=ds.SCORECARD, column="territory_label",
@@ -713,7 +719,7 @@ def qualite() -> Dashboard:
         description="Pour chaque source : nouveau fichier, inchangée, périmée (la récupération a échoué et le "
         "dernier fichier valide a servi : la publication est alors « dégradée »), en échec ou non récupérée ; "
         "millésime des données et âge en jours, à côté de la publication précédente.",
-        width=12, height=56,
+        width=12, height=14 + 6 * len(SOURCE_NAMES),  # one row per source, none hidden behind a scroll bar
     )
     filters = [
         NativeFilter("quality_run", "Exécution", "filter_select", [failures], dataset=ds.CHECKS, column="run_id",
