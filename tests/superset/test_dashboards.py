@@ -47,15 +47,21 @@ def _expected_charts(dashboard: Dashboard) -> set[str]:
 def _wait_for_charts(page: Page, dashboard: Dashboard) -> dict[str, str]:
     """Wait until every chart of the dashboard has drawn something; returns chart name -> text."""
     expected = _expected_charts(dashboard)
+    # a table counts as drawn only once its cells are there: the chart's header icons are svg too,
+    # so "has an svg" alone passed a table whose rows had not arrived yet (seen in CI)
+    tables = [chart.title for chart in dashboard.charts() if chart.viz_type in ("table", "pivot_table_v2")]
     deadline = time.monotonic() + RENDER_TIMEOUT
     drawn: dict[str, str] = {}
     while time.monotonic() < deadline:
         drawn = page.evaluate(
-            """() => Object.fromEntries([...document.querySelectorAll('[data-test="chart-grid-component"]')]
+            """(tables) => Object.fromEntries([...document.querySelectorAll('[data-test="chart-grid-component"]')]
                 .filter(e => !e.querySelector('[data-test="loading-indicator"], .loading'))
-                .filter(e => e.querySelector('canvas, svg') || (e.querySelector('.header-line, tbody td')
-                    && e.innerText.trim() !== (e.getAttribute('data-test-chart-name') || '').trim()))
-                .map(e => [e.getAttribute('data-test-chart-name'), e.innerText]))"""
+                .filter(e => tables.includes(e.getAttribute('data-test-chart-name'))
+                    ? e.querySelector('tbody td')
+                    : e.querySelector('canvas, svg') || (e.querySelector('.header-line, tbody td')
+                        && e.innerText.trim() !== (e.getAttribute('data-test-chart-name') || '').trim()))
+                .map(e => [e.getAttribute('data-test-chart-name'), e.innerText]))""",
+            tables,
         )
         if expected <= set(drawn):
             return drawn
