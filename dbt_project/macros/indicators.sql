@@ -25,12 +25,15 @@
 {#-
     One indicator's rows in the shape every indicator model returns (indicator_code,
     territory_level, territory_code, period, value, numerator, denominator, suppressed_count,
-    source_vintage), read from `relation`, which has territory_level, territory_code, period and
-    source_vintage. Give either `value`, a SQL expression, or `numerator` and `denominator`: then
-    value is numerator / denominator (NULL when the denominator is 0) and both are published beside it.
+    source_vintage, series_definition, value_note), read from `relation`, which has
+    territory_level, territory_code, period and source_vintage. Give either `value`, a SQL
+    expression, or `numerator` and `denominator`: then value is numerator / denominator (NULL when
+    the denominator is 0) and both are published beside it. `definition` (SQL) names the
+    definition a period was computed under (BMO: the FAP nomenclature): two periods compare only
+    when it is the same. `note` (SQL, French) says why a value is NULL.
 -#}
 {% macro indicator_rows(code, relation, value=none, numerator=none, denominator=none,
-                        suppressed_count='0', where=none) -%}
+                        suppressed_count='0', where=none, definition='null', note='null') -%}
     select
         '{{ code }}' as indicator_code,
         territory_level,
@@ -44,7 +47,9 @@
         cast({{ numerator if numerator is not none else 'null' }} as double precision) as numerator,
         cast({{ denominator if denominator is not none else 'null' }} as double precision) as denominator,
         {{ suppressed_count }} as suppressed_count,
-        source_vintage
+        source_vintage,
+        cast({{ definition }} as varchar) as series_definition,
+        cast({{ note }} as varchar) as value_note
     from {{ relation }}
     {%- if where %}
     where {{ where }}
@@ -62,5 +67,20 @@
     case
         when {{ published_cells }} > 0 then {{ total }}
         when {{ secret_cells }} = 0 then 0
+    end
+{%- endmacro %}
+
+
+{#-
+    The French note of a value computed over cells some of which are secret: NULL when no cell is
+    secret; "every cell is secret" when `published` (a count or a sum of the published cells) is
+    0 or NULL; otherwise the number of secret cells left out, the value being a minimum.
+-#}
+{% macro secret_note(published, secret_cells) -%}
+    case
+        when {{ secret_cells }} = 0 then null
+        when coalesce({{ published }}, 0) = 0
+            then 'secret statistique : toutes les cellules (' || {{ secret_cells }} || ') sont sous secret'
+        else 'secret statistique : ' || {{ secret_cells }} || ' cellule(s) non publiée(s), non comptée(s)'
     end
 {%- endmacro %}

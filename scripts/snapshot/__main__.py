@@ -6,7 +6,7 @@ workbook's métiers; rncp before mcf, whose offers cite its certifications. ``--
 generators (and those they require) and keeps the other entries of ``MANIFEST.json``.
 
 ``DIR`` holds the real inputs: ``geo/decoupage-administratif/*.json`` (communes, epci,
-departements, regions), ``bmo/Base_open_data_BMO_2025_antilles.xlsx`` and
+departements, regions), ``bmo/Base_open_data_BMO_2025_antilles.xlsx``, ``bmo/Base_open_data_BMO_2024.xlsx`` and
 ``rome/unix_referentiel_code_rome_v460_utf8.csv``. Only this generator reads them; the committed
 snapshot is self-contained.
 """

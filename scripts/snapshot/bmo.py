@@ -66,6 +66,12 @@ REQUIRES: tuple[str, ...] = ()
 WORKBOOK_CREATOR = "oref scripts/make_snapshot.py"
 
 REAL_FILE = Path("bmo") / "Base_open_data_BMO_2025_antilles.xlsx"
+# The complete national 2024 workbook, served byte for byte as the dataset's 2024 resource: a real
+# second vintage (FAP2021 too; its columns are ordered differently and it holds 978, Saint-Martin).
+REAL_FILE_2024 = Path("bmo") / "Base_open_data_BMO_2024.xlsx"
+RESOURCE_ID_2024 = "4319f5e8-a8e6-476c-8da0-c0d3439ebb55"  # data.gouv.fr's stable id of the 2024 resource
+FILE_URL_2024 = ("https://static.data.gouv.fr/resources/enquete-besoins-en-main-doeuvre-bmo/20240424-094500/"
+                 "base_open_data_bmo_2024.xlsx")
 REAL_DEPARTEMENTS = ("971", "972")
 DATA_SHEET = "BMO_2025_open_data"
 DESCRIPTION_SHEET = "Description_des_variables"
@@ -296,7 +302,25 @@ def build_workbook(rows: Sequence[tuple[Any, ...]], description: Sequence[tuple[
     return workbook_bytes(workbook, creator=WORKBOOK_CREATOR)
 
 
-def dataset_document(workbook: bytes) -> dict[str, Any]:
+def _resource(resource_id: str, year: int, url: str, workbook: bytes, modified: str) -> dict[str, Any]:
+    return {
+        "id": resource_id,
+        "title": f"Base open data BMO {year}",
+        "description": f"Base de données BMO {year} : projets de recrutement par métier, bassin et département.",
+        "type": "main",
+        "filetype": "file",
+        "format": "xlsx",
+        "url": url,
+        "latest": f"https://www.data.gouv.fr/api/1/datasets/r/{resource_id}",
+        "filesize": len(workbook),
+        "mime": XLSX_MIME,
+        "checksum": {"type": "sha1", "value": hashlib.sha1(workbook).hexdigest()},
+        "created_at": modified,
+        "last_modified": modified,
+    }
+
+
+def dataset_document(workbook: bytes, workbook_2024: bytes) -> dict[str, Any]:
     slug = "enquete-besoins-en-main-doeuvre-bmo"
     resource_modified = "2025-04-23T10:15:00.000000+00:00"
     return {
@@ -323,22 +347,12 @@ def dataset_document(workbook: bytes) -> dict[str, Any]:
         "archived": None,
         "deleted": None,
         "tags": ["besoins-en-main-d-oeuvre", "bmo", "emploi", "recrutement"],
-        "temporal_coverage": {"start": "2025-01-01", "end": "2025-12-31"},
-        "resources": [{
-            "id": RESOURCE_ID,
-            "title": "Base open data BMO 2025",
-            "description": "Base de données BMO 2025 : projets de recrutement par métier, bassin et département.",
-            "type": "main",
-            "filetype": "file",
-            "format": "xlsx",
-            "url": FILE_URL,
-            "latest": f"https://www.data.gouv.fr/api/1/datasets/r/{RESOURCE_ID}",
-            "filesize": len(workbook),
-            "mime": XLSX_MIME,
-            "checksum": {"type": "sha1", "value": hashlib.sha1(workbook).hexdigest()},
-            "created_at": resource_modified,
-            "last_modified": resource_modified,
-        }],
+        "temporal_coverage": {"start": "2024-01-01", "end": "2025-12-31"},
+        # newest first, as data.gouv.fr lists them: the connector lands them in any order
+        "resources": [
+            _resource(RESOURCE_ID, SURVEY_YEAR, FILE_URL, workbook, resource_modified),
+            _resource(RESOURCE_ID_2024, 2024, FILE_URL_2024, workbook_2024, "2024-04-24T09:45:00.000000+00:00"),
+        ],
     }
 
 
@@ -349,12 +363,19 @@ def build(ctx: Context) -> list[SnapshotFile]:
     workbook = build_workbook(rows, description)
     synthetic = len(rows) - len(real_rows)
     departements = sorted({str(r[7]) for r in rows})
+    workbook_2024 = (ctx.real_dir / REAL_FILE_2024).read_bytes()
     return [
         SnapshotFile(f"www.data.gouv.fr/api/1/datasets/{DATASET_ID}/index.json", DATASET_URL, "bmo",
                      "derived-from-real",
                      "data.gouv.fr API v1 dataset document of the BMO dataset (real ids and URLs); the resource's "
-                     "filesize and sha1 describe the bundled workbook", LICENCE_ETALAB, json_bytes(dataset_document(
-                         workbook))),
+                     "filesizes and sha1 describe the bundled workbooks (2025 and 2024)", LICENCE_ETALAB,
+                     json_bytes(dataset_document(workbook, workbook_2024))),
+        SnapshotFile(FILE_URL_2024.removeprefix("https://"), FILE_URL_2024, "bmo", "real",
+                     "France Travail BMO 2024 open-data workbook, the complete national file as published, byte for "
+                     "byte (sheet BMO_2024_open_data, 53,443 data rows, FAP2021 métiers, bassin columns BE24/NOMBE24, "
+                     "REG before Dept, Saint-Martin (978) included). REAL: every figure. The resource URL's "
+                     "timestamp folder is illustrative; the stable resource id is data.gouv.fr's",
+                     LICENCE_ETALAB, workbook_2024),
         SnapshotFile(FILE_URL.removeprefix("https://"), FILE_URL, "bmo", "derived-from-real",
                      f"France Travail BMO 2025 open-data workbook in the real national shape (sheets "
                      f"{DESCRIPTION_SHEET} and {DATA_SHEET}, header {', '.join(HEADER)}), {len(rows)} data rows "

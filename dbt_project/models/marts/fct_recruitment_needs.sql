@@ -11,12 +11,20 @@ bmo as (
     select * from {{ ref('stg_bmo__recruitment_needs') }}
 ),
 
+-- the digital perimeter, mapped explicitly in each nomenclature BMO used: FAP2009 until the
+-- 2023 survey, FAP2021 from 2024 (the two lists are not the same métiers)
 digital_occupations as (
     select
         occupation_code,
         nomenclature_version,
         skill_domain_code
     from {{ ref('digital_fap2021') }}
+    union all
+    select
+        occupation_code,
+        nomenclature_version,
+        skill_domain_code
+    from {{ ref('digital_fap2009') }}
 ),
 
 final as (
@@ -44,10 +52,11 @@ final as (
         b.is_projects_suppressed,
         b.is_difficult_suppressed,
         b.is_seasonal_suppressed,
+        cast(b.nomenclature_version as varchar) as nomenclature_version,
         cast(b.source_vintage as varchar) as source_vintage,
         cast({{ run_id_literal() }} as varchar) as run_id
     from bmo as b
-    -- the digital list is FAP2021: a FAP2009 code that happens to match is not digital
+    -- a code is digital in its own nomenclature only: a FAP2009 code is never read as FAP2021
     left join digital_occupations as d
         on
             b.occupation_code = d.occupation_code

@@ -39,7 +39,9 @@ indicators as (
             numerator,
             denominator,
             suppressed_count,
-            source_vintage
+            source_vintage,
+            series_definition,
+            value_note
         from {{ ref(family) }}
         {% if not loop.last -%} union all {%- endif %}
     {%- endfor %}
@@ -59,6 +61,8 @@ final as (
         cast(i.suppressed_count as integer) as suppressed_count,
         cast(c.unit as varchar) as unit,
         cast(i.source_vintage as varchar) as source_vintage,
+        cast(i.series_definition as varchar) as series_definition,
+        cast(i.value_note as varchar) as value_note,
         cast(c.preconisation_code as integer) as preconisation_code,
         cast(t.comparison_group as varchar) as comparison_group,
         cast({{ run_id_literal() }} as varchar) as run_id

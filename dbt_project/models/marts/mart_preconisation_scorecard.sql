@@ -3,7 +3,9 @@
     région and France entière published in mart_indicators, the latest known value, the previous
     one, the trend and a status read against the indicator's direction and optional target,
     grouped by préconisation. "Latest" is the most recent period with a value (a period whose
-    every cell is secret is skipped); "previous" is the one before it, of the same kind.
+    every cell is secret is skipped); "previous" is the one before it, of the same kind and of the
+    same definition (series_definition: BMO's FAP2009 and FAP2021 never compare). When older
+    periods exist under another definition only, series_note says the series breaks there.
 -#}
 
 with
@@ -18,7 +20,8 @@ indicators as (
         period,
         value,
         suppressed_count,
-        source_vintage
+        source_vintage,
+        coalesce(series_definition, '') as series_definition
     from {{ ref('mart_indicators') }}
     where territory_level in ('departement', 'region', 'pays') and value is not null
 ),
@@ -48,8 +51,43 @@ ranked as (
         row_number() over (
             partition by indicator_code, territory_level, territory_code
             order by period desc
-        ) as recency
+        ) as recency,
+        row_number() over (
+            partition by indicator_code, territory_level, territory_code, series_definition
+            order by period desc
+        ) as recency_in_definition
     from indicators
+),
+
+-- the periods computed under another definition than the latest one, per series
+other_definitions as (
+    select
+        l.indicator_code,
+        l.territory_level,
+        l.territory_code,
+        max(o.period) as last_period,
+        max(o.series_definition) as definition
+    from ranked as l
+    inner join ranked as o
+        on
+            l.indicator_code = o.indicator_code
+            and l.territory_level = o.territory_level
+            and l.territory_code = o.territory_code
+            and l.series_definition != o.series_definition
+    where l.recency = 1
+    group by l.indicator_code, l.territory_level, l.territory_code
+),
+
+-- the first period of each definition of a series
+definition_starts as (
+    select
+        indicator_code,
+        territory_level,
+        territory_code,
+        series_definition,
+        min(period) as first_period
+    from ranked
+    group by indicator_code, territory_level, territory_code, series_definition
 ),
 
 latest as (
@@ -63,15 +101,35 @@ latest as (
         l.value as latest_value,
         l.suppressed_count,
         l.source_vintage,
+        l.series_definition,
         p.period as previous_period,
-        p.value as previous_value
+        p.value as previous_value,
+        case
+            when o.last_period is not null
+                then
+                    'rupture de série : ' || l.series_definition || ' depuis '
+                    || min_period.first_period || ', ' || o.definition || ' jusqu''en '
+                    || o.last_period || ' ; les deux définitions ne se comparent pas'
+        end as series_note
     from ranked as l
     left join ranked as p
         on
             l.indicator_code = p.indicator_code
             and l.territory_level = p.territory_level
             and l.territory_code = p.territory_code
-            and p.recency = 2
+            and l.series_definition = p.series_definition
+            and p.recency_in_definition = 2
+    left join other_definitions as o
+        on
+            l.indicator_code = o.indicator_code
+            and l.territory_level = o.territory_level
+            and l.territory_code = o.territory_code
+    left join definition_starts as min_period
+        on
+            l.indicator_code = min_period.indicator_code
+            and l.territory_level = min_period.territory_level
+            and l.territory_code = min_period.territory_code
+            and l.series_definition = min_period.series_definition
     where l.recency = 1
 ),
 
@@ -108,6 +166,8 @@ final as (
         cast(t.previous_value as double precision) as previous_value,
         cast(t.value_change as double precision) as value_change,
         cast(t.trend as varchar) as trend,
+        cast(nullif(t.series_definition, '') as varchar) as series_definition,
+        cast(t.series_note as varchar) as series_note,
         cast(c.target_value as double precision) as target_value,
         cast(c.target_fr as varchar) as target_label,
         cast(case

@@ -2,7 +2,9 @@
     BMO indicators (préconisation 4) for every bassin, département and région of the scope and for
     France entière (the file is national). Statistical secrecy ("*") is never read as zero: for a
     sum, value is the sum of the published cells and suppressed_count the number of secret ones;
-    value is NULL when every cell is secret, 0 only when there is no cell.
+    value is NULL when every cell is secret, 0 only when there is no cell, and value_note says so.
+    Each period carries its nomenclature (FAP2009 until 2023, FAP2021 from 2024) as
+    series_definition: the scorecard and the annual changes only compare periods of the same one.
 -#}
 
 {%- set recruitment_levels = [
@@ -25,6 +27,7 @@ recruitment as (
         difficult_projects,
         is_projects_suppressed,
         is_difficult_suppressed,
+        nomenclature_version,
         source_vintage
     from {{ ref('fct_recruitment_needs') }}
 ),
@@ -33,7 +36,7 @@ recruitment as (
 recruitment_by_territory as (
     {{ union_territory_levels('recruitment', recruitment_levels, [
         'period', 'is_digital', 'recruitment_projects', 'difficult_projects',
-        'is_projects_suppressed', 'is_difficult_suppressed', 'source_vintage',
+        'is_projects_suppressed', 'is_difficult_suppressed', 'nomenclature_version', 'source_vintage',
     ]) }}
 ),
 
@@ -43,6 +46,8 @@ recruitment_aggregates as (
         territory_code,
         period,
         max(source_vintage) as source_vintage,
+        -- one survey, one nomenclature
+        max(nomenclature_version) as series_definition,
         ---------- digital métiers
         sum(case
             when is_digital and not is_projects_suppressed then recruitment_projects
@@ -83,18 +88,22 @@ recruitment_aggregates as (
 recruitment_indicators as (
     {{ indicator_rows('bmo_digital_recruitment_projects', 'recruitment_aggregates',
         value=secret_aware_sum('digital_projects', 'digital_published_cells', 'digital_suppressed_cells'),
-        suppressed_count='digital_suppressed_cells') }}
+        suppressed_count='digital_suppressed_cells', definition='series_definition',
+        note=secret_note('digital_published_cells', 'digital_suppressed_cells')) }}
     union all
     {{ indicator_rows('bmo_digital_suppressed_cells', 'recruitment_aggregates',
-        value='digital_suppressed_cells', suppressed_count='digital_suppressed_cells') }}
+        value='digital_suppressed_cells', suppressed_count='digital_suppressed_cells',
+        definition='series_definition') }}
     union all
     {{ indicator_rows('bmo_digital_difficult_share', 'recruitment_aggregates',
         numerator='digital_difficult_numerator', denominator='digital_difficult_denominator',
-        suppressed_count='digital_difficult_excluded_cells') }}
+        suppressed_count='digital_difficult_excluded_cells', definition='series_definition',
+        note=secret_note('digital_difficult_denominator', 'digital_difficult_excluded_cells')) }}
     union all
     {{ indicator_rows('bmo_recruitment_projects_total', 'recruitment_aggregates',
         value=secret_aware_sum('total_projects', 'total_published_cells', 'total_suppressed_cells'),
-        suppressed_count='total_suppressed_cells') }}
+        suppressed_count='total_suppressed_cells', definition='series_definition',
+        note=secret_note('total_published_cells', 'total_suppressed_cells')) }}
 )
 
 select * from recruitment_indicators

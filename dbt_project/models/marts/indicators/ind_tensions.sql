@@ -28,7 +28,9 @@ final as (
         sum(tension) as numerator,
         cast(count(tension) as double precision) as denominator,
         count(*) - count(tension) as suppressed_count,
-        max(source_vintage) as source_vintage
+        max(source_vintage) as source_vintage,
+        cast(null as varchar) as series_definition,
+        cast(null as varchar) as value_note
     from tensions
     group by territory_level, territory_code, period
 )
