@@ -172,11 +172,17 @@ basin_departements as (
     group by basin_code, department_code, region_code
 ),
 
--- bassins are redrawn between survey years: name them as in the latest survey
+-- bassins are redrawn and renumbered between survey years (Guadeloupe's Marie-Galante is 103 in
+-- 2024, 116 in 2025): name them as in the latest survey that has them, and say which survey when
+-- it is not the latest, so that two codes never share a name
 basin_names as (
     select
         basin_code,
-        basin_name,
+        case
+            when survey_year < max(survey_year) over ()
+                then basin_name || ' (découpage ' || survey_year || ')'
+            else basin_name
+        end as basin_name,
         row_number() over (
             partition by basin_code
             order by survey_year desc, basin_name asc
