@@ -7,8 +7,9 @@ generators (and those they require) and keeps the other entries of ``MANIFEST.js
 
 ``DIR`` holds the real inputs: ``geo/decoupage-administratif/*.json`` (communes, epci,
 departements, regions), ``bmo/Base_open_data_BMO_2025_antilles.xlsx``, ``bmo/Base_open_data_BMO_2024.xlsx`` and
-``rome/unix_referentiel_code_rome_v460_utf8.csv``. Only this generator reads them; the committed
-snapshot is self-contained.
+``rome/unix_referentiel_code_rome_v460_utf8.csv`` and ``rncp/export_fiches_CSV_{Rome,Formacode,Nsf}_2026_02_01.csv``
+(France Compétences' real facet files: rncp copies their rows for the certifications it picks, and
+mcf reads them through rncp). Only this generator reads them; the committed snapshot is self-contained.
 """
 
 from __future__ import annotations

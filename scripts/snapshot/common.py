@@ -40,7 +40,7 @@ COG_COMMUNES = "www.insee.fr/fr/statistiques/fichier/8377162/v_commune_2025.csv"
 MANIFEST_DESCRIPTION = (
     "Bundled snapshot served by oref.replay at the real URL paths. kind: real = byte copy of real open data; "
     "derived-from-real = real facts re-shaped into the publisher's format; synthetic = invented values in the "
-    "real schema.")
+    "real schema. A container mixing both lists each member's kind under members.")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ class SnapshotFile:
     description: str
     licence: str
     data: bytes
+    # a container mixing real and synthetic members: member name -> real | synthetic
+    members: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -157,11 +159,16 @@ def cog_communes(snapshot: Path, departements: Sequence[str]) -> dict[str, list[
 def manifest_entry(file: SnapshotFile, *, generated_by: str, seed: int | None) -> dict[str, Any]:
     if file.kind not in ("real", "derived-from-real", "synthetic"):
         raise ValueError(f"unknown kind {file.kind!r}")
-    return {
+    if file.members and not set(file.members.values()) <= {"real", "synthetic"}:
+        raise ValueError(f"unknown member kind in {file.members!r}")
+    entry: dict[str, Any] = {
         "path": file.path, "url": file.url, "source": file.source, "kind": file.kind,
         "sha256": hashlib.sha256(file.data).hexdigest(), "bytes": len(file.data),
         "description": file.description, "licence": file.licence, "generated_by": generated_by, "seed": seed,
     }
+    if file.members:
+        entry["members"] = dict(sorted(file.members.items()))
+    return entry
 
 
 def write_manifest(snapshot_dir: Path, entries: Iterable[dict[str, Any]], *, replace: Iterable[str] = ()) -> Path:

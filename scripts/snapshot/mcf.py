@@ -11,7 +11,10 @@ AI / web formacodes), a few Bac+5 (NIV7) digital offers, some without certificat
 in Fort-de-France / Le Lamentin (972) and Pointe-à-Pitre / Les Abymes / Baie-Mahault (971) dominating.
 Text fields carry HTML (``<p>``, ``<br>``, ``&amp;``) like the real catalogue; ``code_rncp`` and
 ``code_inventaire`` are numbers without their ``RNCP``/``RS`` prefix and point to fiches of the RNCP
-snapshot (the rncp generator's fiches), except two offers citing a fiche absent from it.
+snapshot (the rncp generator's fiches, real certification numbers), except two offers citing a fiche
+absent from it. An offer leading to a certification carries that certification's REAL formacodes
+(up to five, with the real label of the first) and NSF groups, as the real export of 2026-02-01
+lists them; the offers without certification carry real formacodes too.
 
 Byte-reproducible: fixed seed, sorted output.
 """
@@ -21,9 +24,10 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 from snapshot.common import Context, SnapshotFile, csv_bytes
-from snapshot.rncp import FORMACODE, NSF, Fiche, build_fiches
+from snapshot.rncp import ABSENT_NUMBER, Fiche, build_fiches, load_register, nsf_group_labels
 
 KEY = "mcf"
 SEED = 972
@@ -66,10 +70,11 @@ PROVIDER_KINDS = [
     "Formation Pro {}", "École des compétences {}", "GRETA {}", "Cabinet Conseil Formation {}",
     "Digital Campus {}", "Compétences Caraïbes {}", "Atelier des Métiers {}", "Antilles Formation Conseil {}",
 ]
+# (title, NSF group, formacode and its real label, hours, fees range)
 NO_CERTIFICATION = [
-    ("Bilan de compétences", "413", "15081", 24, (1200, 2400)),
-    ("Accompagnement VAE", "415", "44591", 24, (900, 3000)),
-    ("Création et reprise d'entreprise : accompagnement", "310", "32032", 35, (800, 2500)),
+    ("Bilan de compétences", "413", "15081", "Bilan professionnel", 24, (1200, 2400)),
+    ("Accompagnement VAE", "415", "44591", "Architecte accompagnateur parcours VAE", 24, (900, 3000)),
+    ("Création et reprise d'entreprise : accompagnement", "310", "32047", "Création entreprise", 35, (800, 2500)),
 ]
 NIV7_DIGITAL_TITLES = ("Expert en cybersécurité", "Manager de projets informatiques",
                        "Expert en ingénierie des données et intelligence artificielle",
@@ -124,11 +129,11 @@ def _html(rng: random.Random, title: str, digital: bool) -> tuple[str, str, str]
 
 
 def offer_row(rng: random.Random, territory: tuple, provider: tuple[str, str, float], index: int,
-              fiche: Fiche | None, missing_code: str | None = None) -> list[str]:
+              fiche: Fiche | None, nsf_labels: dict[str, str], missing_code: str | None = None) -> list[str]:
     dep, dep_name, reg, reg_name = territory[:4]
     name, provider_siret, _ = provider
     if fiche is None:
-        title, nsf, formacode, hours, price_range = rng.choice(NO_CERTIFICATION)
+        title, nsf, formacode, formacode_label, hours, price_range = rng.choice(NO_CERTIFICATION)
         certification = dict(type="", rncp="", rs="", label="", certifinfo="", level=NO_LEVEL)
         formacodes, nsfs, digital = [formacode], [nsf], False
         intitule = title
@@ -141,10 +146,10 @@ def offer_row(rng: random.Random, territory: tuple, provider: tuple[str, str, fl
                              rs="" if fiche.is_rncp else (missing_code or fiche.code), label=label,
                              certifinfo=str(rng.randint(80000, 120000)),
                              level=LEVEL_LABELS.get(t.level, NO_LEVEL))
-        formacodes = list(t.formacodes)
-        extra = [c for c in FORMACODE if c not in formacodes and c[:2] == formacodes[0][:2]]
-        formacodes += rng.sample(extra, min(len(extra), rng.randint(0, 3)))
-        nsfs = list(dict.fromkeys(code[:3] for code in t.nsf))  # MCF writes the 3-digit NSF group
+        # the certification's real formacodes (the catalogue has five columns) and NSF groups
+        formacodes = list(dict.fromkeys(code for code, _ in fiche.formacodes))[:5]
+        formacode_label = fiche.formacodes[0][1]
+        nsfs = list(dict.fromkeys(code[:3] for code, _ in fiche.nsf))  # MCF writes the 3-digit NSF group
         digital = t.digital
         intitule = rng.choice([label, f"{t.abbrev[1].replace(chr(39) * 2, chr(39))} {label}".strip(),
                                f"Préparation à la certification {label}"])
@@ -168,7 +173,7 @@ def offer_row(rng: random.Random, territory: tuple, provider: tuple[str, str, fl
         DATE_EXTRACT, name, provider_siret, f"{provider_siret}_{dep}F{index:04d}", intitule, objective, content,
         strengths, certification["type"], certification["rncp"], certification["rs"], certification["label"],
         certification["certifinfo"], certification["level"], *formacodes,
-        FORMACODE[formacodes[0]].capitalize(), *nsfs, *[_clean(NSF[c]) if c else "" for c in nsfs],
+        _clean(formacode_label), *nsfs, *[_clean(nsf_labels[c]) if c else "" for c in nsfs],
         str(rng.randint(1, 3)), str(sessions), str(remote),
         f"{hours_min:.1f}", f"{hours_max:.1f}", f"{(hours_min + hours_max) / 2:.2f}",
         f"{price_min:.1f}", f"{price_max:.1f}", f"{(price_min + price_max) / 2:.2f}",
@@ -176,9 +181,10 @@ def offer_row(rng: random.Random, territory: tuple, provider: tuple[str, str, fl
     ]
 
 
-def build_rows(seed: int = SEED) -> list[list[str]]:
+def build_rows(real_dir: Path, seed: int = SEED) -> list[list[str]]:
     rng = random.Random(seed)
-    fiches = [f for f in build_fiches() if f.active]
+    fiches = [f for f in build_fiches(real_dir) if f.active]
+    nsf_labels = nsf_group_labels(load_register(real_dir))
     niv7_digital = [f for f in fiches if f.template.level == "NIV7" and f.template.digital
                     and _clean(f.template.title) in NIV7_DIGITAL_TITLES]
     # Bac+5 digital offers are rare in the Antilles: exactly n_niv7 per département, none at random
@@ -202,8 +208,9 @@ def build_rows(seed: int = SEED) -> list[list[str]]:
             else:
                 fiche = rng.choices(pool, weights)[0]
             # two offers cite a registration absent from the RNCP snapshot (just registered upstream)
-            missing = "39999" if index in (50, 51) and fiche is not None and fiche.is_rncp else None
-            rows.append(offer_row(rng, territory, provider, index + 1, fiche, missing))
+            missing = (ABSENT_NUMBER.removeprefix("RNCP") if index in (50, 51) and fiche is not None
+                       and fiche.is_rncp else None)
+            rows.append(offer_row(rng, territory, provider, index + 1, fiche, nsf_labels, missing))
     rows.sort(key=lambda r: (r[-1], r[3]))
     return rows
 
@@ -212,6 +219,7 @@ def build(ctx: Context) -> list[SnapshotFile]:
     return [SnapshotFile(
         EXPORT_PATH, EXPORT_URL, KEY, "synthetic",
         "Mon Compte Formation catalogue, ';' CSV export for 971 and 972 in the real schema; offers, providers and "
-        f"SIRETs are SYNTHETIC (seeded RNG, seed {SEED}); certification codes point to the RNCP snapshot",
+        f"SIRETs are SYNTHETIC (seeded RNG, seed {SEED}); certification codes point to the RNCP snapshot's real "
+        "certification numbers, whose real formacodes and NSF groups the offers carry",
         "synthetic values (no third-party data); schema of the Caisse des Dépôts open dataset (Licence Ouverte)",
-        csv_bytes(HEADER, build_rows(), delimiter=";"))]
+        csv_bytes(HEADER, build_rows(ctx.real_dir), delimiter=";"))]

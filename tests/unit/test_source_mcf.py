@@ -36,7 +36,8 @@ def test_snapshot_export_has_the_declared_columns_and_offers_of_both_departement
         "count(*) filter (where nb_session_active = nb_session_a_distance and nb_session_active <> '0') "
         "from f group by 1 order by 1").fetchall()
     # (dep, offers, NSF 326, digital Bac+5, without certification, remote-only)
-    assert by_dep == [("971", 264, 42, 2, 19, 5), ("972", 238, 33, 3, 14, 5)]
+    # code_nsf_1 is the first of the certification's real NSF groups: 326 is often second (114 326, 320 326)
+    assert by_dep == [("971", 264, 28, 2, 22, 2), ("972", 238, 25, 3, 15, 4)]
 
 
 def test_certification_codes_are_bare_numbers_found_in_the_rncp_export(tmp_path: Path) -> None:
@@ -54,8 +55,8 @@ def test_certification_codes_are_bare_numbers_found_in_the_rncp_export(tmp_path:
                        ).fetchone() == (0,)
     found = con.execute("select count(*), count(*) filter (where 'RNCP' || code_rncp in "
                         "(select Numero_Fiche from s)) from f where code_rncp is not null").fetchone()
-    # three offers cite RNCP39999, registered after the export: the staging join keeps them unmatched
-    assert found == (341, 338)
+    # four offers cite RNCP39999, absent from the snapshot's export: the staging join keeps them unmatched
+    assert found == (347, 343)
 
 
 def test_fetch_and_load_972_with_its_peers_then_971_alone_keep_html_and_multiline_text(
@@ -83,7 +84,7 @@ def test_fetch_and_load_972_with_its_peers_then_971_alone_keep_html_and_multilin
             "group by 1 order by 1"
         ).fetchall()
         # raw keeps the catalogue's HTML and line breaks (staging strips them); vintage = date_extract
-        assert rows == [("971", "01", "2026-08-30", 264, 47), ("972", "02", "2026-08-30", 238, 37)]
+        assert rows == [("971", "01", "2026-08-30", 264, 33), ("972", "02", "2026-08-30", 238, 33)]
 
         # OREF_COMPARISON=none: Guadeloupe alone, in its own logical file
         settings_971 = sources.settings(server, "971", comparison=(), data_dir="data-971")

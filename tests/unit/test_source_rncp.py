@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -19,9 +21,10 @@ from oref.sources.rncp import FACETS, SLUG, RncpSource, check_values, export_dat
 DATASET_REL = Path("www.data.gouv.fr/api/1/datasets") / SLUG / "index.json"
 ZIP_REL = Path("static.data.gouv.fr/resources") / SLUG / "20260830-020002" / "export-fiches-csv-2026-08-30.zip"
 ZIP = SNAPSHOT / ZIP_REL
-RAW_COUNTS = {"raw.rncp_certifications": 564, "raw.rncp_certification_rome_codes": 740,
-              "raw.rncp_certification_nsf_codes": 585, "raw.rncp_certification_formacodes": 727,
-              "raw.rncp_skill_blocks": 1618}
+# the Rome, Nsf and Formacode members are the real rows of the 564 certifications (export of 2026-02-01)
+RAW_COUNTS = {"raw.rncp_certifications": 564, "raw.rncp_certification_rome_codes": 1643,
+              "raw.rncp_certification_nsf_codes": 849, "raw.rncp_certification_formacodes": 1224,
+              "raw.rncp_skill_blocks": 1575}
 
 
 class _LegacyZipInfo(zipfile.ZipInfo):
@@ -74,7 +77,7 @@ def test_snapshot_zip_facets_and_values(tmp_path: Path) -> None:
         "select count(*) filter (where Actif = 'ACTIVE'), count(*) filter (where Numero_Fiche like 'RS%'), "
         "count(*) filter (where Nomenclature_Europe_Niveau = 'NIV7'), "
         "count(*) filter (where Nomenclature_Europe_Niveau = 'REPRISE') from s").fetchone()
-    assert counts == (117, 23, 88, 8)
+    assert counts == (117, 23, 88, 6)
     active_digital = con.execute(
         "select Intitule, Nomenclature_Europe_Niveau from s where Actif = 'ACTIVE' and Intitule in "
         "('Développeur web et web mobile', 'Concepteur développeur d''''applications') order by 1").fetchall()
@@ -83,6 +86,50 @@ def test_snapshot_zip_facets_and_values(tmp_path: Path) -> None:
                               ("Développeur web et web mobile", "NIV5")]
     multiline = con.execute("select Numero_Fiche from s where Intitule like '%' || chr(10) || '%'").fetchall()
     assert len(multiline) == 1
+
+
+def test_rome_nsf_and_formacode_members_are_real_rows_of_the_2026_02_01_export() -> None:
+    """France Compétences' own rows for the snapshot's certifications: every field quoted, CRLF, real codes."""
+    with zipfile.ZipFile(ZIP) as archive:
+        member = {facet: archive.read(f"export_fiches_CSV_{facet}_2026_08_30.csv").decode("utf-8")
+                  for facet in ("Standard", "Rome", "Nsf", "Formacode")}
+    assert member["Rome"].startswith('"Numero_Fiche";"Codes_Rome_Code";"Codes_Rome_Libelle"\r\n')
+    # RNCP37873 (titre professionnel concepteur développeur d'applications) as the real export lists it
+    assert '"RNCP37873";"M1805";"Études et développement informatique"\r\n' in member["Rome"]
+    assert '"RNCP37873";"326t";"326t : Programmation, mise en place de logiciels"\r\n' in member["Nsf"]
+    assert ('"RNCP37873";"31067";"Développement informatique"\r\n"RNCP37873";"31036";"Administration base de '
+            'données"\r\n"RNCP37873";"31010";"Architecture web"\r\n') in member["Formacode"]
+    # an RS fiche: no ROME code, its real NSF codes and formacodes
+    assert '"RS6301";' not in member["Rome"]
+    assert '"RS6301";"30812";"Langage Python"\r\n' in member["Formacode"]
+    # every number of the facets is a fiche of Standard, and every fiche has a formacode and an NSF code
+    standard = {row[1] for row in list(csv.reader(io.StringIO(member["Standard"]), delimiter=";"))[1:]}
+    numbers = {facet: {line.split(";", 1)[0].strip('"') for line in member[facet].splitlines()[1:]}
+               for facet in ("Rome", "Nsf", "Formacode")}
+    assert len(standard) == 564
+    assert numbers["Nsf"] == numbers["Formacode"] == standard
+    assert numbers["Rome"] < standard and all(n.startswith("RNCP") for n in numbers["Rome"])
+    entry = next(e for e in json.loads((SNAPSHOT / "MANIFEST.json").read_text("utf-8"))["files"]
+                 if e["path"] == ZIP_REL.as_posix())
+    assert entry["kind"] == "derived-from-real"
+    assert entry["members"] == {f"export_fiches_CSV_{facet}_2026_08_30.csv": kind for facet, kind in (
+        ("Blocs_De_Compétences", "synthetic"), ("Certificateurs", "synthetic"), ("Formacode", "real"),
+        ("Nsf", "real"), ("Rome", "real"), ("Standard", "synthetic"))}
+
+
+@pytest.mark.skipif(not os.environ.get("OREF_REAL_DIR"), reason="set OREF_REAL_DIR to the folder of the real "
+                    "inputs (rncp/export_fiches_CSV_*_2026_02_01.csv) to compare the members with the real files")
+def test_real_members_are_byte_subsets_of_the_real_files() -> None:
+    real = Path(os.environ["OREF_REAL_DIR"]) / "rncp"
+    with zipfile.ZipFile(ZIP) as archive:
+        for facet in ("Rome", "Nsf", "Formacode"):
+            lines = archive.read(f"export_fiches_CSV_{facet}_2026_08_30.csv").split(b"\r\n")
+            real_lines = (real / f"export_fiches_CSV_{facet}_2026_02_01.csv").read_bytes().split(b"\r\n")
+            assert lines[0] == real_lines[0]
+            kept = {line.split(b";", 1)[0] for line in lines[1:] if line}
+            # exactly the real lines of the kept numbers, in the real file's order
+            assert [line for line in lines[1:] if line] == [
+                line for line in real_lines[1:] if line and line.split(b";", 1)[0] in kept], facet
 
 
 def test_latest_csv_export_is_picked_from_the_dataset_document() -> None:
