@@ -10,6 +10,8 @@
         ('commune', 'commune_code'),
         ('epci', 'epci_code'),
         ('zone', 'zone_code'),
+        ('zone_emploi', 'employment_zone_code'),
+        ('bassin_bmo', 'basin_code'),
         ('departement', 'department_code'),
         ('region', 'region_code'),
     ]) }}

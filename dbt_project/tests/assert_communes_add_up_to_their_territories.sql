@@ -1,9 +1,9 @@
 {#-
     Additive indicators computed from commune-grain facts must add up: the communes of an EPCI,
-    of a zone and of a département sum to the EPCI's, the zone's and the département's value
-    (values and blank-cell counts alike). A gap means fact rows whose commune is missing from
-    dim_territory (a commune code unknown to the COG, e.g. after a merger), which the commune,
-    EPCI and zone figures would silently lose.
+    of a zone, of a zone d'emploi, of a BMO bassin and of a département sum to that territory's
+    value (values and blank-cell counts alike). A gap means fact rows whose commune is missing
+    from dim_territory (a commune code unknown to the COG, e.g. after a merger), which the
+    commune, EPCI, zone, zone d'emploi and bassin figures would silently lose.
 -#}
 
 {%- set additive = [
@@ -12,7 +12,13 @@
     'sirene_digital_creations',
 ] -%}
 
-{%- set parents = [('epci', 'epci_code'), ('zone', 'zone_code'), ('departement', 'department_code')] -%}
+{%- set parents = [
+    ('epci', 'epci_code'),
+    ('zone', 'zone_code'),
+    ('zone_emploi', 'employment_zone_code'),
+    ('bassin_bmo', 'basin_code'),
+    ('departement', 'department_code'),
+] -%}
 
 with
 
@@ -33,6 +39,8 @@ communes as (
         territory_code as commune_code,
         epci_code,
         zone_code,
+        employment_zone_code,
+        basin_code,
         department_code
     from {{ ref('dim_territory') }}
     where territory_level = 'commune'
@@ -64,7 +72,11 @@ parent_totals as (
         coalesce(value, 0) as value,
         suppressed_count
     from indicators
-    where territory_level in ('epci', 'zone', 'departement')
+    where territory_level in (
+        {%- for level, _ in parents %}
+            '{{ level }}'{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    )
 )
 
 select

@@ -1,9 +1,12 @@
-"""geo: the INSEE COG 2025, the EPCI composition workbook and the populations légales (derived from real).
+"""geo: the INSEE COG 2025, the EPCI composition workbook, the populations légales (derived from real),
+the zones d'emploi 2020 and the commune -> BMO bassin table (real).
 
 Real facts from ``@etalab/decoupage-administratif`` (``<real-dir>/geo/decoupage-administratif``)
 re-shaped into INSEE's file formats: ``v_commune_2025.csv``, ``v_departement_2025.csv`` and
 ``v_region_2025.csv``; the zipped EPCI workbook (title block, header on row 6); the zipped
-populations CSVs, whose PCAP column is synthetic (seeded per commune).
+populations CSVs, whose PCAP column is synthetic (seeded per commune). Copied byte for byte from
+``<real-dir>/nomenclatures``: INSEE's ``ZE2020_au_01-01-2023.xlsx`` (served zipped, as INSEE serves
+it) and ``France_Travail_Bassin_Emploi_2021.csv`` (a re-export of France Travail's bassins).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from openpyxl import Workbook
 
 from snapshot.common import (
     LICENCE_ETALAB,
+    ZIP_DATE_TIME,
     Context,
     RealGeo,
     SnapshotFile,
@@ -35,7 +39,7 @@ WORKBOOK_CREATOR = "oref scripts/make_snapshot.py"
 
 def build(ctx: Context) -> list[SnapshotFile]:
     geo = load_geo(ctx.real_dir)
-    return [*build_cog(geo), *build_epci(geo), *build_populations(geo)]
+    return [*build_cog(geo), *build_epci(geo), *build_populations(geo), *build_nomenclatures(ctx)]
 
 
 # The COG files cover France (metropole + DROM) only: the collectivités d'outre-mer (975, 977, 978,
@@ -278,3 +282,37 @@ def build_populations(geo: RealGeo) -> list[SnapshotFile]:
         "@etalab/decoupage-administratif 6.0.0 communes.json, PCAP is SYNTHETIC (seeded 0-3 % of PMUN), "
         "PTOT = PMUN + PCAP; CODCAN and the département file's NBARR/NBCAN are left empty (not in the input)",
         LICENCE_ETALAB, archive)]
+
+
+# --- the zones d'emploi 2020 and the commune -> BMO bassin table (real files) ---------------------
+
+ZE_NAME = "ZE2020_au_01-01-2023"
+ZE_URL = f"https://www.insee.fr/fr/statistiques/fichier/4652957/{ZE_NAME}.zip"
+ZE_PATH = f"www.insee.fr/fr/statistiques/fichier/4652957/{ZE_NAME}.zip"
+BASSINS_NAME = "France_Travail_Bassin_Emploi_2021.csv"
+BASSINS_URL = f"https://statistiques.francetravail.org/bmo/static/{BASSINS_NAME}"
+BASSINS_PATH = f"statistiques.francetravail.org/bmo/static/{BASSINS_NAME}"
+
+
+def build_nomenclatures(ctx: Context) -> list[SnapshotFile]:
+    folder = ctx.real_dir / "nomenclatures"
+    workbook = (folder / f"{ZE_NAME}.xlsx").read_bytes()
+    bassins = (folder / BASSINS_NAME).read_bytes()
+    return [
+        SnapshotFile(
+            ZE_PATH, ZE_URL, "geo", "real",
+            "INSEE zones d'emploi 2020, composition communale au 01/01/2023 (sheets ZE2020, "
+            "Composition_communale, Variables, Documentation; header on row 6): the real workbook, byte for "
+            "byte (re-saved once by a third party, INSEE layout kept), inside a zip written by the generator "
+            f"(INSEE serves {ZE_NAME}.zip holding {ZE_NAME}.xlsx; its own zip bytes were not kept; entry date "
+            f"{'-'.join(str(v) for v in ZIP_DATE_TIME[:3])}); 34,945 communes",
+            LICENCE_ETALAB, deterministic_zip([(f"{ZE_NAME}.xlsx", workbook)])),
+        SnapshotFile(
+            BASSINS_PATH, BASSINS_URL, "geo", "real",
+            "commune -> BMO bassin d'emploi 2021 (reg,dep,codgeo,codbe,libbe; UTF-8 with BOM, CRLF), all France "
+            "incl. DROM: the real file byte for byte, but a RE-EXPORT by a third party, not France Travail's "
+            "original publication; where it was published is not recorded, the URL is the "
+            "one oref assumes. Quirks kept: leading zeros lost (reg 1, codgeo 1001), dep 97 for every DROM, "
+            "some labels damaged (mojibake, a spreadsheet formula)",
+            LICENCE_ETALAB, bassins),
+    ]

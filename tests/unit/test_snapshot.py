@@ -91,9 +91,12 @@ def test_manifest_matches_the_files() -> None:
         # the source key names the file's generator: scripts/snapshot/<key>.py
         assert entry["generated_by"] == f"scripts/snapshot/{entry['source']}.py", entry["path"]
     geo = [e for e in manifest["files"] if e["source"] in ("geo", "urssaf")]
-    assert {e["seed"] for e in geo} == {972} and len(geo) == 7
+    assert {e["seed"] for e in geo} == {972} and len(geo) == 9
     kinds = Counter(entry["kind"] for entry in geo)
-    assert kinds == {"derived-from-real": 6, "synthetic": 1}
+    # the zones d'emploi workbook and the bassins table are the real files (the latter a re-export)
+    assert kinds == {"derived-from-real": 6, "synthetic": 1, "real": 2}
+    bassins = next(e for e in geo if e["path"].endswith("France_Travail_Bassin_Emploi_2021.csv"))
+    assert "RE-EXPORT" in bassins["description"]
 
 
 def test_cog_counts_the_antilles_communes() -> None:

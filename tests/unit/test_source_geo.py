@@ -1,9 +1,13 @@
-"""INSEE populations légales in the geo source: the bundled ensemble.zip, the commune-code rule, failures,
-and a full fetch + load through the replay server (972, 971 and Mayotte, which the file leaves out)."""
+"""The geo source: INSEE populations légales (the bundled ensemble.zip, the commune-code rule, failures),
+the zones d'emploi 2020 and the commune -> BMO bassin table (every DROM commune in exactly one of each;
+the re-export's lost zeros), and a full fetch + load through the replay server (972, 971 and Mayotte,
+which the populations file leaves out)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import shutil
 import zipfile
 from collections import Counter
@@ -19,14 +23,24 @@ from oref.replay import Fault
 from oref.sources.base import FetchResult
 from oref.sources.geo import (
     GeoSource,
+    bassin_commune_code,
     commune_code_of,
+    iter_bassins,
     iter_populations,
     parse_count,
     populations_member,
     read_populations,
+    read_zones_emploi,
 )
+from oref.sources.tabular import iter_sheet
 
 POPULATIONS_ZIP = SNAPSHOT / "www.insee.fr" / "fr" / "statistiques" / "fichier" / "8680726" / "ensemble.zip"
+ZONES_ZIP = SNAPSHOT / "www.insee.fr" / "fr" / "statistiques" / "fichier" / "4652957" / "ZE2020_au_01-01-2023.zip"
+BASSINS_CSV = SNAPSHOT / "statistiques.francetravail.org" / "bmo" / "static" / "France_Travail_Bassin_Emploi_2021.csv"
+COG_COMMUNES = SNAPSHOT / "www.insee.fr" / "fr" / "statistiques" / "fichier" / "8377162" / "v_commune_2025.csv"
+BMO_2025 = (SNAPSHOT / "static.data.gouv.fr" / "resources" / "enquete-besoins-en-main-doeuvre-bmo" / "20250423-101500"
+            / "base_open_data_bmo_2025.xlsx")
+DROM = ("971", "972", "973", "974", "976")
 HEADER = "REG;Région;DEP;CODARR;CODCAN;CODCOM;COM;PMUN;PCAP;PTOT"
 # Fort-de-France's population in @etalab/decoupage-administratif communes.json, the generator's input
 FORT_DE_FRANCE_PMUN = 75506
@@ -131,6 +145,14 @@ def test_fetch_and_load_for_972_971_and_mayotte(
     with sources.serve() as server:
         counts, con = sources.load(sources.settings(server, "972"), GeoSource())
         assert counts["raw.geo_populations"] == 34858
+        assert (counts["raw.geo_employment_zones"], counts["raw.geo_employment_zone_communes"],
+                counts["raw.geo_basin_communes"]) == (306, 34945, 37498)
+        # the bassins table as published: the commune code without its zero, dep 97 for the DROM
+        assert con.execute("select reg, dep, codgeo, codbe, _vintage from raw.geo_basin_communes "
+                           "where codgeo in ('1001', '97209') order by codgeo").fetchall() == [
+            ("84", "1", "1001", "8437", "2021"), ("2", "97", "97209", "201", "2021")]
+        assert con.execute("select ze2020, libze2020, _vintage from raw.geo_employment_zone_communes "
+                           "where codgeo = '97209'").fetchone() == ("0202", "Le Centre agglomération", "2020")
         assert {c.check_name: c.status for c in checks if c.engine == "oref"} == {
             "territory_has_populations": "pass", "ptot_is_pmun_plus_pcap": "pass"}
         fort_de_france = con.execute(
@@ -190,7 +212,9 @@ def test_landing_suites_pass_on_the_snapshot_and_block_bad_rows(
     landed, result, checks = landed_972
     assert result.status == "landed"
     suites = Counter(c.target for c in checks if c.engine == "gx")
-    assert suites == {"v_commune_2025.csv": 14, "ensemble.zip [donnees_communes.csv]": 13}
+    assert suites == {"v_commune_2025.csv": 14, "ensemble.zip [donnees_communes.csv]": 13,
+                      "ZE2020_au_01-01-2023.zip [Composition_communale]": 10,
+                      "France_Travail_Bassin_Emploi_2021.csv": 6}
     assert [c.check_name for c in checks if c.status != "pass"] == []
 
     # Fort-de-France with fewer inhabitants in total than in its municipal population: the rows
@@ -223,3 +247,116 @@ def test_landing_suites_pass_on_the_snapshot_and_block_bad_rows(
         latest = LandingZone(sources.settings(server, "972")).latest_by_name("geo")
     assert latest["populations.zip"].sha256 == hashlib.sha256(POPULATIONS_ZIP.read_bytes()).hexdigest()
     assert latest["communes.csv"].sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- zones d'emploi 2020 and BMO bassins ---------------------------------------------------------
+
+
+def _drom_communes() -> dict[str, str]:
+    with COG_COMMUNES.open(encoding="utf-8", newline="") as stream:
+        return {r["COM"]: r["DEP"] for r in csv.DictReader(stream) if r["TYPECOM"] == "COM" and r["DEP"] in DROM}
+
+
+def _bassin_rows(text: str) -> list[str]:
+    """Commune codes of a bassins CSV as written (before any check), rebuilt like the reader does."""
+    return [bassin_commune_code(r["codgeo"], r["dep"]) for r in csv.DictReader(io.StringIO(text))]
+
+
+def test_every_drom_commune_is_in_exactly_one_zone_demploi_and_one_bassin() -> None:
+    """On the real files of the snapshot: counted on the rows as published, so a commune missing or
+    listed twice in either file fails here (the readers also refuse a duplicate outright)."""
+    communes = _drom_communes()
+    assert Counter(communes.values()) == {"971": 32, "972": 34, "973": 22, "974": 24, "976": 17}
+    _, composition = read_zones_emploi(ZONES_ZIP)
+    in_zones = Counter(str(r["codgeo"]) for r in composition)
+    in_bassins = Counter(_bassin_rows(BASSINS_CSV.read_text("utf-8-sig")))
+    assert {c: (in_zones[c], in_bassins[c]) for c in communes if (in_zones[c], in_bassins[c]) != (1, 1)} == {}
+
+    zone_of = {str(r["codgeo"]): str(r["ze2020"]) for r in composition}
+    assert {zone_of[c] for c in communes if communes[c] == "972"} == {f"020{n}" for n in range(1, 7)}
+    bassin_of = {r["commune_code"]: r["basin_code"] for r in iter_bassins(BASSINS_CSV)}
+    assert Counter(bassin_of[c] for c in communes if communes[c] == "972") == {
+        "201": 4, "202": 10, "203": 12, "204": 8}
+    assert Counter(bassin_of[c] for c in communes if communes[c] == "971") == {
+        "101": 17, "102": 8, "103": 3, "105": 4}
+
+
+def test_bassin_codes_against_the_bmo_2025_workbook() -> None:
+    """Martinique's bassins are the survey's (201-204); Guadeloupe's Marie-Galante is 103 in the 2021
+    table but 116 in BMO 2025 (and the Îles du Nord, no longer 971 communes, 102 against 113):
+    the mismatch docs/sources.md and dim_territory describe."""
+    rows = iter_sheet(BMO_2025, "BMO_2025_open_data")
+    header = [str(h) for h in next(rows)]
+    dept, bassin = header.index("Dept"), header.index("BE25")
+    survey: dict[str, set[str]] = {"971": set(), "972": set()}
+    for row in rows:
+        if str(row[dept]) in survey:
+            survey[str(row[dept])].add(str(row[bassin]).removesuffix(".0"))
+    communes = _drom_communes()
+    table: dict[str, set[str]] = {"971": set(), "972": set()}
+    for row in iter_bassins(BASSINS_CSV):
+        if communes.get(row["commune_code"]) in table:
+            table[communes[row["commune_code"]]].add(row["basin_code"])
+    assert table["972"] == survey["972"] == {"201", "202", "203", "204"}
+    assert survey["971"] - table["971"] == {"113", "116"}
+    assert table["971"] - survey["971"] == {"103"}
+
+
+def test_bassin_commune_code_restores_the_lost_zeros() -> None:
+    assert bassin_commune_code("1001", "1") == "01001"
+    assert bassin_commune_code("97209", "97") == "97209"
+    assert bassin_commune_code("2A004", "2A") == "2A004"
+    assert bassin_commune_code("63113", "63") == "63113"
+    with pytest.raises(ValueError, match="is not in département '97'"):
+        bassin_commune_code("9720", "97")
+    with pytest.raises(ValueError, match="malformed commune code '972'"):
+        bassin_commune_code("972", "97")
+
+
+def test_bassins_refuse_a_commune_listed_twice_and_a_bad_code(tmp_path: Path) -> None:
+    header = "\ufeffreg,dep,codgeo,codbe,libbe\r\n"
+    path = tmp_path / "bassins.csv"
+    path.write_text(header + "2,97,97209,201,MARTINIQUE CENTRE\r\n1,1,1001,8405,BOURG\r\n"
+                    "2,97,97209,202,MARTINIQUE NORD ATLANTIQUE\r\n", "utf-8")
+    with pytest.raises(SourceError) as info:
+        list(iter_bassins(path))
+    assert str(info.value) == ("source 'geo': line 4: commune listed twice | file: "
+                               "France_Travail_Bassin_Emploi_2021.csv | column: 'codgeo' | value: '97209'")
+    path.write_text(header + "2,97,97209,2O1,MARTINIQUE CENTRE\r\n", "utf-8")
+    with pytest.raises(SourceError, match="malformed bassin code"):
+        list(iter_bassins(path))
+
+
+def _zones_zip(tmp_path: Path, communes: list[tuple[str, str]]) -> Path:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    zones = workbook.active
+    zones.title = "ZE2020"
+    zones.append(["Zones d'emploi 2020"])
+    for _ in range(4):
+        zones.append([])
+    zones.append(["ZE2020", "LIBZE2020", "NB_COM"])
+    zones.append(["0202", "Le Centre agglomération", 4])
+    composition = workbook.create_sheet("Composition_communale")
+    for _ in range(5):
+        composition.append([])
+    composition.append(["CODGEO", "LIBGEO", "ZE2020", "LIBZE2020", "ZE2020_PARTIE_REG", "DEP", "REG"])
+    for code, zone in communes:
+        composition.append([code, "Commune", zone, "Le Centre agglomération", None, "972", "02"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    path = tmp_path / "ZE2020_au_01-01-2023.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("ZE2020_au_01-01-2023.xlsx", buffer.getvalue())
+    return path
+
+
+def test_zones_emploi_refuse_a_commune_listed_twice_or_an_unknown_zone(tmp_path: Path) -> None:
+    zones, composition = read_zones_emploi(_zones_zip(tmp_path, [("97209", "0202"), ("97213", "0202")]))
+    assert (len(zones), [r["codgeo"] for r in composition]) == (1, ["97209", "97213"])
+    with pytest.raises(SourceError) as info:
+        read_zones_emploi(_zones_zip(tmp_path, [("97209", "0202"), ("97209", "0202")]))
+    assert "commune listed twice" in str(info.value) and "value: '97209'" in str(info.value)
+    with pytest.raises(SourceError, match="in a zone missing from the ZE2020 sheet"):
+        read_zones_emploi(_zones_zip(tmp_path, [("97209", "0299")]))

@@ -1,11 +1,14 @@
 {#-
     Every territory an indicator can be published for: the configured territory (vars
     territory_kind / territory_code) and the comparison départements (var comparison_departements,
-    the DROM by default) — their communes, EPCIs, zones, BMO bassins, départements and régions —
-    plus France entière (territory_code 'FR'). A territory that extends beyond the scope (an EPCI
-    straddling two départements, the région of one département among several) is kept, flagged
-    is_partial: figures computed from in-scope data alone would understate it, so mart_indicators
-    skips it.
+    the DROM by default) — their communes, EPCIs, zones, INSEE zones d'emploi 2020, BMO bassins,
+    départements and régions — plus France entière (territory_code 'FR'). A territory that extends
+    beyond the scope (an EPCI straddling two départements, the région of one département among
+    several) is kept, flagged is_partial: figures computed from in-scope data alone would
+    understate it, so mart_indicators skips it. A bassin is known from the commune -> bassin table
+    (France Travail's 2021 bassins) and from the BMO survey rows, which carry their own codes: both
+    are one territory when the codes agree (Martinique: 201-204), two when a survey renumbered a
+    bassin (Guadeloupe: Marie-Galante is 103 in the table and in BMO 2024, 116 in BMO 2025).
 -#}
 
 with
@@ -42,6 +45,28 @@ epci_zones as (
     from {{ ref('epci_zone') }}
 ),
 
+employment_zone_communes as (
+    select
+        commune_code,
+        employment_zone_code
+    from {{ ref('stg_geo__employment_zone_communes') }}
+),
+
+employment_zones as (
+    select
+        employment_zone_code,
+        employment_zone_name
+    from {{ ref('stg_geo__employment_zones') }}
+),
+
+basin_communes as (
+    select
+        commune_code,
+        basin_code,
+        basin_name
+    from {{ ref('stg_geo__basin_communes') }}
+),
+
 departements as (
     select
         department_code,
@@ -67,7 +92,8 @@ basin_cells as (
     from {{ ref('stg_bmo__recruitment_needs') }}
 ),
 
--- every commune of France, with its EPCI and zone, flagged when inside the configured territory
+-- every commune of France, with its EPCI, zone, zone d'emploi and bassin, flagged when inside
+-- the configured territory
 communes_located as (
     select
         c.commune_code,
@@ -76,10 +102,14 @@ communes_located as (
         c.region_code,
         ec.epci_code,
         ez.zone_code,
+        zc.employment_zone_code,
+        bc.basin_code,
         {{ in_scope('c.department_code', 'c.region_code') }} as is_in_scope
     from communes as c
     left join epci_communes as ec on c.commune_code = ec.commune_code
     left join epci_zones as ez on ec.epci_code = ez.epci_code
+    left join employment_zone_communes as zc on c.commune_code = zc.commune_code
+    left join basin_communes as bc on c.commune_code = bc.commune_code
 ),
 
 commune_rows as (
@@ -91,6 +121,8 @@ commune_rows as (
         region_code,
         epci_code,
         zone_code,
+        employment_zone_code,
+        basin_code,
         false as is_partial
     from communes_located
     where is_in_scope
@@ -130,6 +162,8 @@ epci_rows as (
         ed.region_code,
         es.epci_code,
         ez.zone_code,
+        cast(null as varchar) as employment_zone_code,
+        cast(null as varchar) as basin_code,
         es.is_partial
     from epci_scope as es
     inner join epci_departements as ed
@@ -149,11 +183,58 @@ zone_rows as (
         min(er.region_code) as region_code,
         cast(null as varchar) as epci_code,
         ez.zone_code,
+        cast(null as varchar) as employment_zone_code,
+        cast(null as varchar) as basin_code,
         bool_or(er.territory_code is null or er.is_partial) as is_partial
     from epci_zones as ez
     left join epci_rows as er on ez.epci_code = er.territory_code
     group by ez.zone_code, ez.zone_name
     having bool_or(er.territory_code is not null)
+),
+
+-- INSEE's zones d'emploi 2020 partition the communes; a zone is attached to the département
+-- holding most of its communes, and is partial when some of them lie outside the scope.
+employment_zone_departements as (
+    select
+        employment_zone_code,
+        department_code,
+        region_code,
+        row_number() over (
+            partition by employment_zone_code
+            order by count(*) desc, department_code asc
+        ) as department_rank
+    from communes_located
+    where employment_zone_code is not null
+    group by employment_zone_code, department_code, region_code
+),
+
+employment_zone_scope as (
+    select
+        employment_zone_code,
+        bool_or(is_in_scope) as has_communes_in_scope,
+        not bool_and(is_in_scope) as is_partial
+    from communes_located
+    where employment_zone_code is not null
+    group by employment_zone_code
+),
+
+employment_zone_rows as (
+    select
+        zs.employment_zone_code as territory_code,
+        'zone_emploi' as territory_level,
+        coalesce(z.employment_zone_name, zs.employment_zone_code) as territory_name,
+        zd.department_code,
+        zd.region_code,
+        cast(null as varchar) as epci_code,
+        cast(null as varchar) as zone_code,
+        zs.employment_zone_code,
+        cast(null as varchar) as basin_code,
+        zs.is_partial
+    from employment_zone_scope as zs
+    inner join employment_zone_departements as zd
+        on zs.employment_zone_code = zd.employment_zone_code and zd.department_rank = 1
+    left join employment_zones as z on zs.employment_zone_code = z.employment_zone_code
+    where zs.has_communes_in_scope
 ),
 
 -- BMO publishes bassin x métier x département rows: a bassin is attached to the département
@@ -190,21 +271,80 @@ basin_names as (
     from basin_cells
 ),
 
-basin_rows as (
+survey_basins as (
     select
-        bd.basin_code as territory_code,
-        'bassin_bmo' as territory_level,
-        bn.basin_name as territory_name,
+        bd.basin_code,
+        bn.basin_name,
         min(case when bd.department_rank = 1 then bd.department_code end) as department_code,
         min(case when bd.department_rank = 1 then bd.region_code end) as region_code,
-        cast(null as varchar) as epci_code,
-        cast(null as varchar) as zone_code,
+        bool_or(bd.is_in_scope) as has_rows_in_scope,
         not bool_and(bd.is_in_scope) as is_partial
     from basin_departements as bd
     inner join basin_names as bn
         on bd.basin_code = bn.basin_code and bn.name_rank = 1
     group by bd.basin_code, bn.basin_name
-    having bool_or(bd.is_in_scope)
+),
+
+-- the bassins of the commune -> bassin table: attached to the département holding most of their
+-- communes, partial when some of them lie outside the scope; named by their most frequent label
+-- (the table spells one code two ways now and then)
+commune_basin_departements as (
+    select
+        basin_code,
+        department_code,
+        region_code,
+        row_number() over (
+            partition by basin_code
+            order by count(*) desc, department_code asc
+        ) as department_rank
+    from communes_located
+    where basin_code is not null
+    group by basin_code, department_code, region_code
+),
+
+commune_basin_names as (
+    select
+        basin_code,
+        basin_name,
+        row_number() over (
+            partition by basin_code
+            order by count(*) desc, basin_name asc
+        ) as name_rank
+    from basin_communes
+    group by basin_code, basin_name
+),
+
+commune_basins as (
+    select
+        cl.basin_code,
+        min(bn.basin_name) as basin_name,
+        min(case when bd.department_rank = 1 then bd.department_code end) as department_code,
+        min(case when bd.department_rank = 1 then bd.region_code end) as region_code,
+        bool_or(cl.is_in_scope) as has_communes_in_scope,
+        not bool_and(cl.is_in_scope) as is_partial
+    from communes_located as cl
+    inner join commune_basin_departements as bd on cl.basin_code = bd.basin_code
+    left join commune_basin_names as bn on cl.basin_code = bn.basin_code and bn.name_rank = 1
+    group by cl.basin_code
+),
+
+-- one bassin per code: the survey's name and département when it has rows, partial when either
+-- its survey rows or its communes reach beyond the scope
+basin_rows as (
+    select
+        coalesce(sb.basin_code, cb.basin_code) as territory_code,
+        'bassin_bmo' as territory_level,
+        coalesce(sb.basin_name, cb.basin_name, sb.basin_code, cb.basin_code) as territory_name,
+        coalesce(sb.department_code, cb.department_code) as department_code,
+        coalesce(sb.region_code, cb.region_code) as region_code,
+        cast(null as varchar) as epci_code,
+        cast(null as varchar) as zone_code,
+        cast(null as varchar) as employment_zone_code,
+        coalesce(sb.basin_code, cb.basin_code) as basin_code,
+        coalesce(sb.is_partial, false) or coalesce(cb.is_partial, false) as is_partial
+    from survey_basins as sb
+    full outer join commune_basins as cb on sb.basin_code = cb.basin_code
+    where coalesce(sb.has_rows_in_scope, false) or coalesce(cb.has_communes_in_scope, false)
 ),
 
 departement_rows as (
@@ -216,6 +356,8 @@ departement_rows as (
         region_code,
         cast(null as varchar) as epci_code,
         cast(null as varchar) as zone_code,
+        cast(null as varchar) as employment_zone_code,
+        cast(null as varchar) as basin_code,
         false as is_partial
     from departements
     where {{ in_scope('department_code', 'region_code') }}
@@ -240,6 +382,8 @@ region_rows as (
         r.region_code,
         cast(null as varchar) as epci_code,
         cast(null as varchar) as zone_code,
+        cast(null as varchar) as employment_zone_code,
+        cast(null as varchar) as basin_code,
         rs.is_partial
     from regions as r
     inner join region_scope as rs on r.region_code = rs.region_code
@@ -256,6 +400,8 @@ france_row as (
         cast(null as varchar) as region_code,
         cast(null as varchar) as epci_code,
         cast(null as varchar) as zone_code,
+        cast(null as varchar) as employment_zone_code,
+        cast(null as varchar) as basin_code,
         false as is_partial
 ),
 
@@ -271,6 +417,8 @@ territories as (
     select * from epci_rows
     union all
     select * from zone_rows
+    union all
+    select * from employment_zone_rows
     union all
     select * from basin_rows
     union all
@@ -290,6 +438,8 @@ final as (
         cast(region_code as varchar) as region_code,
         cast(epci_code as varchar) as epci_code,
         cast(zone_code as varchar) as zone_code,
+        cast(employment_zone_code as varchar) as employment_zone_code,
+        cast(basin_code as varchar) as basin_code,
         cast(is_partial as boolean) as is_partial,
         cast(case
             when territory_level = 'pays' then 'france'

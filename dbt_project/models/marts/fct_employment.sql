@@ -17,12 +17,14 @@ departements as (
     from {{ ref('stg_geo__departements') }}
 ),
 
--- EPCI and zone from the current COG, not from Urssaf's frozen 2023 geography
+-- EPCI, zone, zone d'emploi and bassin from the current COG, not from Urssaf's frozen 2023 geography
 communes as (
     select
         territory_code as commune_code,
         epci_code,
-        zone_code
+        zone_code,
+        employment_zone_code,
+        basin_code
     from {{ ref('dim_territory') }}
     where territory_level = 'commune'
 ),
@@ -42,6 +44,8 @@ final as (
         cast(e.department_code as varchar) as department_code,
         cast(c.epci_code as varchar) as epci_code,
         cast(c.zone_code as varchar) as zone_code,
+        cast(c.employment_zone_code as varchar) as employment_zone_code,
+        cast(c.basin_code as varchar) as basin_code,
         cast(e.commune_code as varchar) as commune_code,
         cast(e.code_naf as varchar) as code_naf,
         cast(e.code_naf_compact as varchar) as code_naf_compact,

@@ -15,6 +15,8 @@ communes as (
         territory_code as commune_code,
         epci_code,
         zone_code,
+        employment_zone_code,
+        basin_code,
         region_code
     from {{ ref('dim_territory') }}
     where territory_level = 'commune'
@@ -40,6 +42,8 @@ final as (
         cast(e.commune_code as varchar) as commune_code,
         cast(c.epci_code as varchar) as epci_code,
         cast(c.zone_code as varchar) as zone_code,
+        cast(c.employment_zone_code as varchar) as employment_zone_code,
+        cast(c.basin_code as varchar) as basin_code,
         cast(e.department_code as varchar) as department_code,
         cast(c.region_code as varchar) as region_code,
         cast(e.headcount_band_code as varchar) as headcount_band_code,

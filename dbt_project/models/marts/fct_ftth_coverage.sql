@@ -32,6 +32,8 @@ communes as (
         territory_code as commune_code,
         epci_code,
         zone_code,
+        employment_zone_code,
+        basin_code,
         region_code
     from {{ ref('dim_territory') }}
     where territory_level = 'commune'
@@ -42,6 +44,8 @@ final as (
         cast(q.commune_code as varchar) as commune_code,
         cast(c.epci_code as varchar) as epci_code,
         cast(c.zone_code as varchar) as zone_code,
+        cast(c.employment_zone_code as varchar) as employment_zone_code,
+        cast(c.basin_code as varchar) as basin_code,
         cast(s.department_code as varchar) as department_code,
         cast(c.region_code as varchar) as region_code,
         cast(q.period_quarter as varchar) as period,

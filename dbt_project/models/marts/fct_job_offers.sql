@@ -49,7 +49,9 @@ communes as (
     select
         territory_code as commune_code,
         epci_code,
-        zone_code
+        zone_code,
+        employment_zone_code,
+        basin_code
     from {{ ref('dim_territory') }}
     where territory_level = 'commune'
 ),
@@ -88,6 +90,8 @@ final as (
         cast(o.commune_code as varchar) as commune_code,
         cast(c.epci_code as varchar) as epci_code,
         cast(c.zone_code as varchar) as zone_code,
+        cast(c.employment_zone_code as varchar) as employment_zone_code,
+        cast(c.basin_code as varchar) as basin_code,
         cast(o.department_code as varchar) as department_code,
         cast(d.region_code as varchar) as region_code,
         cast(o.contract_type_code as varchar) as contract_type_code,

@@ -12,7 +12,14 @@ Quirks handled here:
   other shape is refused;
 - populations may carry thousands separators (space, no-break space): stripped before the cast;
 - Mayotte (976) is not in the populations légales (its census follows another calendar): a 976
-  territory still builds, with NULL populations and a ``warn`` check saying why.
+  territory still builds, with NULL populations and a ``warn`` check saying why;
+- the zones d'emploi 2020 workbook ships zipped like the EPCI one, with the same title block; its
+  communes are those of COG 2023 (a commune created since has no zone until INSEE's next file);
+- the commune -> BMO bassin table is a re-export of France Travail's file, not the original: it
+  lost the leading zeros of numeric codes (``reg`` ``1``, ``codgeo`` ``1001`` for ``01001``), writes
+  ``dep`` ``97`` for every DROM, and damaged some labels (mojibake, a spreadsheet formula), so the
+  commune code is rebuilt (a 4-digit code is zero-padded, and must then start with its ``dep``)
+  and the département is read from the commune code, never from ``dep``.
 """
 
 from __future__ import annotations
@@ -102,15 +109,49 @@ _THOUSANDS = re.compile("[ \u00a0\u202f]")
 _THOUSANDS_SQL = r"[ \x{00A0}\x{202F}]"  # the same class in RE2 syntax, for DuckDB
 
 
-def _epci_workbook(archive_path: Path, workdir: Path, *, source: str, file: str) -> Path:
+# INSEE zones d'emploi 2020, composition communale (COG 2023), zipped like the EPCI workbook
+ZE_VINTAGE = "2020"
+ZE_NAME = "ZE2020_au_01-01-2023"
+ZE_URL = f"https://www.insee.fr/fr/statistiques/fichier/4652957/{ZE_NAME}.zip"
+ZE_SPECS = [
+    ColumnSpec("ze2020", r"ze2020"),
+    ColumnSpec("libze2020", r"libze2020"),
+    ColumnSpec("nb_com", r"nb_com"),
+]
+ZE_COMPOSITION_SPECS = [
+    ColumnSpec("codgeo", r"codgeo"),
+    ColumnSpec("libgeo", r"libgeo"),
+    ColumnSpec("ze2020", r"ze2020"),
+    ColumnSpec("libze2020", r"libze2020"),
+    ColumnSpec("ze2020_partie_reg", r"ze2020_partie_reg", required=False),
+    ColumnSpec("dep", r"dep"),
+    ColumnSpec("reg", r"reg"),
+]
+_ZE_CODE = re.compile(r"^\d{4}$")
+
+# France Travail's bassins d'emploi (BMO), commune by commune: a third-party re-export (see the
+# module docstring); where it is published is not recorded, so this URL is oref's assumption.
+BASSINS_VINTAGE = "2021"
+BASSINS_FILE = "France_Travail_Bassin_Emploi_2021.csv"
+BASSINS_URL = f"https://statistiques.francetravail.org/bmo/static/{BASSINS_FILE}"
+BASSINS_COLUMNS = ["reg", "dep", "codgeo", "codbe", "libbe"]
+_BASSIN_CODE = re.compile(r"^\d{3,4}$")
+
+
+def _zipped_workbook(archive_path: Path, workdir: Path, *, source: str, file: str, what: str = "EPCI") -> Path:
     try:
         with zipfile.ZipFile(archive_path) as archive:
             members = [m for m in archive.namelist() if m.lower().endswith(".xlsx")]
             if not members:
-                raise SourceError(source, f"no .xlsx inside the EPCI zip (members: {archive.namelist()})", file=file)
+                raise SourceError(source, f"no .xlsx inside the {what} zip (members: {archive.namelist()})",
+                                  file=file)
             return Path(archive.extract(members[0], workdir))
     except zipfile.BadZipFile as exc:
-        raise SourceError(source, f"corrupt EPCI zip: {exc}", file=file) from exc
+        raise SourceError(source, f"corrupt {what} zip: {exc}", file=file) from exc
+
+
+def _epci_workbook(archive_path: Path, workdir: Path, *, source: str, file: str) -> Path:
+    return _zipped_workbook(archive_path, workdir, source=source, file=file)
 
 
 def read_epci(archive_path: Path, *, source: str = "geo", file: str = "",
@@ -141,6 +182,105 @@ def read_epci(archive_path: Path, *, source: str = "geo", file: str = "",
             raise SourceError(source, "malformed commune code in EPCI composition", file=file, column="CODGEO",
                               value=code)
     return epci, composition
+
+
+def read_zones_emploi(archive_path: Path, *, source: str = "geo", file: str = "",
+                      checks: list[CheckResult] | None = None) -> tuple[list[dict], list[dict]]:
+    """(zones d'emploi, commune -> zone rows) from INSEE's zipped ZE2020 workbook.
+
+    Refuses a malformed commune or zone code, a commune listed twice and a commune whose zone is
+    not in the zones sheet; a new column is a ``warn`` check appended to ``checks``.
+    """
+    file = file or archive_path.name
+    with tempfile.TemporaryDirectory() as tmp:
+        workbook = _zipped_workbook(archive_path, Path(tmp), source=source, file=file, what="zones d'emploi")
+        names = sheet_names(workbook)
+        zone_sheet = next((n for n in names if n.strip().upper() == "ZE2020"), None)
+        comp_sheet = next((n for n in names if "composition" in n.lower()), None)
+        if zone_sheet is None or comp_sheet is None:
+            raise SourceError(source, f"expected sheets 'ZE2020' and 'Composition_communale', found {names}",
+                              file=file)
+        zones, new_zones, _ = read_sheet_table(workbook, zone_sheet, ZE_SPECS,
+                                               header_must_contain=["ze2020", "libze2020"], source=source,
+                                               file=file)
+        composition, new_composition, _ = read_sheet_table(workbook, comp_sheet, ZE_COMPOSITION_SPECS,
+                                                           header_must_contain=["codgeo", "ze2020"],
+                                                           source=source, file=file)
+        for sheet, new in ((zone_sheet, new_zones), (comp_sheet, new_composition)):
+            if new and checks is not None:
+                warn_new_columns(source, f"{file} [{sheet}]", new, checks)
+    zone_codes: set[str] = set()
+    for row in zones:
+        if not _ZE_CODE.match(row.get("ze2020") or ""):
+            raise SourceError(source, "malformed zone d'emploi code", file=f"{file} [{zone_sheet}]",
+                              column="ZE2020", value=row.get("ze2020"))
+        zone_codes.add(row["ze2020"])
+    seen: set[str] = set()
+    for row in composition:
+        code, zone = row.get("codgeo") or "", row.get("ze2020") or ""
+        where = f"{file} [{comp_sheet}]"
+        if not _COMMUNE_CODE.match(code):
+            raise SourceError(source, "malformed commune code", file=where, column="CODGEO", value=code)
+        if code in seen:
+            raise SourceError(source, "commune listed twice", file=where, column="CODGEO", value=code)
+        seen.add(code)
+        if zone not in zone_codes:
+            raise SourceError(source, f"commune {code} in a zone missing from the ZE2020 sheet", file=where,
+                              column="ZE2020", value=zone)
+    return zones, composition
+
+
+def bassin_commune_code(codgeo: str, dep: str) -> str:
+    """The INSEE commune code of a row of the bassins re-export, whose numeric codes lost their zeros.
+
+    ``1001`` (dep ``1``) -> ``01001``; ``97209`` (dep ``97``) and ``2A004`` stay. The rebuilt code
+    must start with the row's département as written (``97`` for every DROM), so a truncated or
+    shifted code is refused rather than guessed.
+    """
+    code, dep = codgeo.strip().upper(), dep.strip().upper()
+    if re.fullmatch(r"[0-9]{4}", code):
+        code = "0" + code
+    if not _COMMUNE_CODE.match(code):
+        raise ValueError(f"malformed commune code {codgeo!r}")
+    if not dep or not code.startswith(dep.zfill(2)):
+        raise ValueError(f"commune code {codgeo!r} is not in département {dep!r}")
+    return code
+
+
+def iter_bassins(path: Path, *, source: str = "geo", file: str = BASSINS_FILE) -> Iterator[dict[str, str]]:
+    """Rows of the commune -> bassin table: ``commune_code, basin_code, basin_name`` (text), checked.
+
+    Raises ``SourceError`` naming the line, column and value on a malformed commune or bassin code
+    and on a commune listed twice.
+    """
+    with path.open("r", encoding="utf-8-sig", newline="") as stream:
+        reader = csv.DictReader(stream, delimiter=",")
+        seen: set[str] = set()
+        for line, record in enumerate(reader, start=2):
+            if not any((v or "").strip() for v in record.values()):
+                continue
+            try:
+                code = bassin_commune_code(record.get("codgeo") or "", record.get("dep") or "")
+            except ValueError as exc:
+                raise SourceError(source, f"line {line}: {exc}", file=file, column="codgeo",
+                                  value=record.get("codgeo")) from exc
+            if code in seen:
+                raise SourceError(source, f"line {line}: commune listed twice", file=file, column="codgeo",
+                                  value=code)
+            seen.add(code)
+            basin = (record.get("codbe") or "").strip()
+            if not _BASSIN_CODE.match(basin):
+                raise SourceError(source, f"line {line}: malformed bassin code", file=file, column="codbe",
+                                  value=basin)
+            yield {"commune_code": code, "basin_code": basin, "basin_name": (record.get("libbe") or "").strip()}
+
+
+def bassins_frame(path: Path, *, source: str = "geo", file: str = BASSINS_FILE) -> pd.DataFrame:
+    """The checked rows of the bassins table, for the GX landing suite."""
+    import pandas as pd
+
+    return pd.DataFrame(list(iter_bassins(path, source=source, file=file)),
+                        columns=["commune_code", "basin_code", "basin_name"])
 
 
 def commune_code_of(dep: str, codcom: str) -> str:
@@ -298,7 +438,7 @@ def territory_population_check(settings: Settings, departements: list[str], regi
 
 class GeoSource(Source):
     name = "geo"
-    files: ClassVar[list[str]] = [*COG_FILES, "epci", "populations"]
+    files: ClassVar[list[str]] = [*COG_FILES, "epci", "populations", "zones_emploi", "bassins"]
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         landed: list[str] = []
@@ -351,6 +491,34 @@ class GeoSource(Source):
         ctx.checks.append(CheckResult(
             self.name, "ptot_is_pmun_plus_pcap", "oref", "warn", "fail" if mismatches else "pass",
             f"{mismatches} commune(s) where PTOT != PMUN + PCAP", str(mismatches), POPULATIONS_FILE))
+
+        def validate_zones(path: Path) -> Validated:
+            import pandas as pd
+
+            zones, composition = read_zones_emploi(path, source=self.name, file=f"{ZE_NAME}.zip",
+                                                   checks=ctx.checks)
+            frame = pd.DataFrame(composition, columns=[s.name for s in ZE_COMPOSITION_SPECS])
+            gx_gate(ctx, "geo_zones_emploi_landing", frame, source=self.name,
+                    target=f"{ZE_NAME}.zip [Composition_communale]")
+            return Validated(rows=len(zones) + len(composition), data_vintage=ZE_VINTAGE,
+                             extra={"zones": len(zones), "communes": len(composition)})
+
+        def validate_bassins(path: Path) -> Validated:
+            check_csv_contract(path, BASSINS_COLUMNS, delimiter=",", source=self.name, file=BASSINS_FILE,
+                               checks=ctx.checks)
+            frame = bassins_frame(path, source=self.name)
+            gx_gate(ctx, "geo_bassins_landing", frame, source=self.name, target=BASSINS_FILE)
+            return Validated(rows=len(frame), data_vintage=BASSINS_VINTAGE)
+
+        for name, url, kind, validate_reference in (
+            ("zones_emploi.zip", ZE_URL, "zip", validate_zones),
+            ("bassins.csv", BASSINS_URL, "csv", validate_bassins),
+        ):
+            outcome = fetch_file(ctx, source=self.name, name=name, url=url, kind=kind,
+                                 validate=validate_reference)
+            statuses.append(outcome.status)
+            rows += int(outcome.landed.manifest.get("rows") or 0)
+            landed.append(str(outcome.landed.path))
         status: FetchStatus = "landed" if "landed" in statuses else "unchanged"
         return FetchResult(self.name, status, landed, rows, f"{statuses.count('landed')} file(s) landed")
 
@@ -393,7 +561,46 @@ class GeoSource(Source):
         counts["raw.geo_epci"] = table_rows(con, "raw.geo_epci")
         counts["raw.geo_epci_communes"] = table_rows(con, "raw.geo_epci_communes")
         counts["raw.geo_populations"] = self._load_populations(con, latest.get("populations.zip"), run_id)
+        counts.update(self._load_zones_emploi(con, latest.get("zones_emploi.zip"), run_id))
+        counts["raw.geo_basin_communes"] = self._load_bassins(con, latest.get("bassins.csv"), run_id)
         return counts
+
+    def _load_zones_emploi(self, con: duckdb.DuckDBPyConnection, landed: LandedFile | None,
+                           run_id: str) -> dict[str, int]:
+        import pandas as pd
+
+        if landed is None:
+            raise SourceError(self.name, "nothing landed for zones_emploi.zip: run the fetch first")
+        zones, composition = read_zones_emploi(landed.path, source=self.name, file=f"{ZE_NAME}.zip")
+        zone_frame = pd.DataFrame(zones, columns=[s.name for s in ZE_SPECS])
+        comp_frame = pd.DataFrame(composition, columns=[s.name for s in ZE_COMPOSITION_SPECS])
+        con.register("zone_frame", zone_frame)
+        con.register("zone_comp_frame", comp_frame)
+        prov = provenance_select(landed, run_id)
+        con.execute(
+            "create or replace table raw.geo_employment_zones as select ze2020, libze2020, "
+            f"try_cast(nb_com as integer) as nb_com, {prov} from zone_frame"
+        )
+        con.execute(
+            "create or replace table raw.geo_employment_zone_communes as select codgeo, libgeo, ze2020, "
+            f"libze2020, ze2020_partie_reg, dep, reg, {prov} from zone_comp_frame"
+        )
+        con.unregister("zone_frame")
+        con.unregister("zone_comp_frame")
+        return {table: table_rows(con, table)
+                for table in ("raw.geo_employment_zones", "raw.geo_employment_zone_communes")}
+
+    def _load_bassins(self, con: duckdb.DuckDBPyConnection, landed: LandedFile | None, run_id: str) -> int:
+        if landed is None:
+            raise SourceError(self.name, "nothing landed for bassins.csv: run the fetch first")
+        # as published, all text: the staging model rebuilds the commune code (lost zeros)
+        select = ", ".join(f'"{c}" as {c}' for c in BASSINS_COLUMNS)
+        con.execute(
+            f"create or replace table raw.geo_basin_communes as select {select}, "
+            f"{provenance_select(landed, run_id)} "
+            f"from read_csv({sql_literal(landed.path)}, delim=',', header=true, all_varchar=true, quote='\"')"
+        )
+        return table_rows(con, "raw.geo_basin_communes")
 
     def _load_populations(self, con: duckdb.DuckDBPyConnection, landed: LandedFile | None, run_id: str) -> int:
         if landed is None:

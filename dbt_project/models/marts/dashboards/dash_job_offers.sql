@@ -1,8 +1,9 @@
 {#-
     Digital job offers online at France Travail on the extraction date, for the socle and
-    "demain" dashboards: per extraction month, territory (commune, intercommunalité, zone,
-    département, région), skill domain and level band, the number of offers, the emerging
-    ones (AI, cybersecurity, data) and those France Travail flags as short of candidates.
+    "demain" dashboards: per extraction month, territory (commune, intercommunalité, zone, zone
+    d'emploi, bassin, département, région), skill domain and level band, the number of offers,
+    the emerging ones (AI, cybersecurity, data) and those France Travail flags as short of
+    candidates.
 -#}
 
 with
@@ -13,6 +14,8 @@ offers as (
         commune_code,
         epci_code,
         zone_code,
+        employment_zone_code,
+        basin_code,
         department_code,
         region_code,
         snapshot_period,

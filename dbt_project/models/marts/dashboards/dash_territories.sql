@@ -94,6 +94,7 @@ labelled as (
             when 'commune' then 'commune'
             when 'epci' then 'intercommunalité'
             when 'zone' then 'zone'
+            when 'zone_emploi' then 'zone d''emploi'
             when 'bassin_bmo' then 'bassin d''emploi'
             when 'departement' then 'département'
             when 'region' then 'région'
@@ -149,6 +150,7 @@ final as (
             when comparison_group = 'territoire' and territory_level = 'departement' then 5
             when comparison_group = 'territoire' and territory_level = 'zone' then 10
             when comparison_group = 'territoire' and territory_level = 'epci' then 20
+            when comparison_group = 'territoire' and territory_level = 'zone_emploi' then 25
             when comparison_group = 'territoire' and territory_level = 'bassin_bmo' then 30
             when comparison_group = 'territoire' and territory_level = 'commune' then 40
             when comparison_group = 'comparaison' and territory_level in ('departement', 'region') then 80

@@ -1,7 +1,8 @@
 {#-
-    ARCEP FttH indicators (préconisation 3): the coverage rate of every commune, EPCI, zone,
-    département and région of the scope, each quarter; the share of communes covered at 80 %;
-    the gap between the best and the worst covered zone of a département (or région).
+    ARCEP FttH indicators (préconisation 3): the coverage rate of every commune, EPCI, zone, zone
+    d'emploi, bassin, département and région of the scope, each quarter; the share of communes
+    covered at 80 %; the gap between the best and the worst covered zone of a département (or
+    région).
 -#}
 
 with
@@ -11,6 +12,8 @@ coverage as (
         commune_code,
         epci_code,
         zone_code,
+        employment_zone_code,
+        basin_code,
         department_code,
         region_code,
         period,

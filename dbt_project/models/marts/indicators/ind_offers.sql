@@ -1,7 +1,7 @@
 {#-
     France Travail job-offer indicators (préconisations 4 and 5) for every commune, EPCI, zone,
-    département and région of the scope: digital offers online at extraction, and those in the
-    emerging domains (AI, cybersecurity, data).
+    zone d'emploi, bassin, département and région of the scope: digital offers online at
+    extraction, and those in the emerging domains (AI, cybersecurity, data).
 -#}
 
 with
@@ -11,6 +11,8 @@ offers as (
         commune_code,
         epci_code,
         zone_code,
+        employment_zone_code,
+        basin_code,
         department_code,
         region_code,
         is_digital,

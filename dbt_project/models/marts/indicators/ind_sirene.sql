@@ -1,7 +1,8 @@
 {#-
-    Sirene indicators (préconisation 1) for every commune, EPCI, zone, département and région of
-    the scope, over the establishments of the ict_services NAF perimeter: the share of very small
-    active establishments at extraction, and the creations of each complete year.
+    Sirene indicators (préconisation 1) for every commune, EPCI, zone, zone d'emploi, bassin,
+    département and région of the scope, over the establishments of the ict_services NAF
+    perimeter: the share of very small active establishments at extraction, and the creations of
+    each complete year.
 -#}
 
 with
@@ -11,6 +12,8 @@ enterprises as (
         commune_code,
         epci_code,
         zone_code,
+        employment_zone_code,
+        basin_code,
         department_code,
         region_code,
         is_ict_services,

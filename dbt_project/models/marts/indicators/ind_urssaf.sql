@@ -1,8 +1,8 @@
 {#-
-    Urssaf indicators (préconisation 1) for every commune, EPCI, zone, département and région of
-    the scope. Blank cells (statistical secrecy) are never read as zero: value is the sum of the
-    published cells and suppressed_count the number of blank ones; value is NULL when every cell
-    is blank, 0 only when there is no cell.
+    Urssaf indicators (préconisation 1) for every commune, EPCI, zone, zone d'emploi, bassin,
+    département and région of the scope. Blank cells (statistical secrecy) are never read as
+    zero: value is the sum of the published cells and suppressed_count the number of blank ones;
+    value is NULL when every cell is blank, 0 only when there is no cell.
 -#}
 
 with
@@ -12,6 +12,8 @@ employment as (
         commune_code,
         epci_code,
         zone_code,
+        employment_zone_code,
+        basin_code,
         department_code,
         region_code,
         period,
@@ -31,7 +33,8 @@ zones as (
     from {{ ref('epci_zone') }}
 ),
 
--- each Urssaf cell counts towards its commune, EPCI, zone, département and région
+-- each Urssaf cell counts towards its commune, EPCI, zone, zone d'emploi, bassin, département
+-- and région
 employment_by_territory as (
     {{ union_territory_levels('employment', commune_levels(), [
         'zone_code as cell_zone_code', 'period', 'is_ict_services', 'establishments', 'headcount',
