@@ -13,8 +13,8 @@ Text fields carry HTML (``<p>``, ``<br>``, ``&amp;``) like the real catalogue; `
 ``code_inventaire`` are numbers without their ``RNCP``/``RS`` prefix and point to fiches of the RNCP
 snapshot (the rncp generator's fiches, real certification numbers), except two offers citing a fiche
 absent from it. An offer leading to a certification carries that certification's REAL formacodes
-(up to five, with the real label of the first) and NSF groups, as the real export of 2026-02-01
-lists them; the offers without certification carry real formacodes too.
+(up to five, the one naming its title first, with its real label) and NSF groups, as the real
+export of 2026-02-01 lists them; the offers without certification carry real formacodes too.
 
 Byte-reproducible: fixed seed, sorted output.
 """
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from snapshot.common import Context, SnapshotFile, csv_bytes
-from snapshot.rncp import ABSENT_NUMBER, Fiche, build_fiches, load_register, nsf_group_labels
+from snapshot.rncp import ABSENT_NUMBER, RNCP_TEMPLATES, Fiche, build_fiches, load_register, nsf_group_labels
 
 KEY = "mcf"
 SEED = 972
@@ -146,9 +146,12 @@ def offer_row(rng: random.Random, territory: tuple, provider: tuple[str, str, fl
                              rs="" if fiche.is_rncp else (missing_code or fiche.code), label=label,
                              certifinfo=str(rng.randint(80000, 120000)),
                              level=LEVEL_LABELS.get(t.level, NO_LEVEL))
-        # the certification's real formacodes (the catalogue has five columns) and NSF groups
-        formacodes = list(dict.fromkeys(code for code, _ in fiche.formacodes))[:5]
-        formacode_label = fiche.formacodes[0][1]
+        # the certification's real formacodes (the catalogue has five columns), the one naming the
+        # title first (the template's preferred formacodes) as a provider would, and NSF groups
+        labels = dict(fiche.formacodes)
+        preferred = [code for code in t.formacodes if code in labels]
+        formacodes = list(dict.fromkeys([*preferred, *labels]))[:5]
+        formacode_label = labels[formacodes[0]]
         nsfs = list(dict.fromkeys(code[:3] for code, _ in fiche.nsf))  # MCF writes the 3-digit NSF group
         digital = t.digital
         intitule = rng.choice([label, f"{t.abbrev[1].replace(chr(39) * 2, chr(39))} {label}".strip(),
@@ -185,8 +188,11 @@ def build_rows(real_dir: Path, seed: int = SEED) -> list[list[str]]:
     rng = random.Random(seed)
     fiches = [f for f in build_fiches(real_dir) if f.active]
     nsf_labels = nsf_group_labels(load_register(real_dir))
-    niv7_digital = [f for f in fiches if f.template.level == "NIV7" and f.template.digital
-                    and _clean(f.template.title) in NIV7_DIGITAL_TITLES]
+    # one fiche per title, in the order of NIV7_DIGITAL_TITLES: the title's own registration (its
+    # template's best fit among the real certifications), not one of its other certifiers'
+    own = {_clean(f.template.title): f for f in fiches
+           if f.template in RNCP_TEMPLATES and f.template.level == "NIV7" and f.template.digital}
+    niv7_digital = [own[title] for title in NIV7_DIGITAL_TITLES]
     # Bac+5 digital offers are rare in the Antilles: exactly n_niv7 per département, none at random
     pool = [f for f in fiches if not (f.template.level == "NIV7" and f.template.digital)
             and f.template.level != "NIV8"]
