@@ -12,13 +12,18 @@
 
 
 {#-
-    A value with its unit, as text: shares as percentages (0,679 -> 67,9 %), points and ratios with
-    their decimals, counts as integers. NULL stays NULL: the caller says why a value is missing.
+    A value with its unit, as text: shares as percentages (0,679 -> 67,9 %), changes as signed
+    percentages (-0,052 -> −5,2 %, with the minus sign U+2212), points and ratios with their
+    decimals, counts as integers. NULL stays NULL: the caller says why a value is missing.
 -#}
 {% macro fr_value(value, unit) -%}
     case
         when {{ value }} is null then null
         when {{ unit }} = 'part' then {{ fr_number(value ~ ' * 100', 1) }} || chr(160) || '%'
+        when {{ unit }} = 'variation'
+            then
+                (case when round({{ value }} * 100, 1) < 0 then '−' else '+' end)
+                || {{ fr_number('abs(' ~ value ~ ') * 100', 1) }} || chr(160) || '%'
         when {{ unit }} = 'points' then {{ fr_number(value, 1) }} || chr(160) || 'pts'
         when {{ unit }} in ('ratio', 'indice') then {{ fr_number(value, 2) }}
         else {{ fr_number(value, 0) }}

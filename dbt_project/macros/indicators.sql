@@ -7,7 +7,10 @@
 -#}
 
 
-{#- The indicator models, in the order mart_indicators unions them. -#}
+{#-
+    The indicator models, in the order mart_indicators unions them. ind_growth, the year-on-year
+    changes of indicators of other families, reads their models and comes after them.
+-#}
 {% macro indicator_models() -%}
     {{ return([
         'ind_urssaf',
@@ -18,6 +21,7 @@
         'ind_offers',
         'ind_tensions',
         'ind_skills',
+        'ind_growth',
     ]) }}
 {%- endmacro %}
 

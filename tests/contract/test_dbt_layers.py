@@ -69,5 +69,8 @@ def test_the_catalogue_names_the_model_of_every_indicator() -> None:
     for row in catalogue:
         code, model = row["indicator_code"], row["model"]
         assert model == "ind_" + code.split("_", 1)[0], f"{code}: the family prefix names the model"
-        # the code is written once, in its model (a literal dbt cannot trace: the catalogue does)
-        assert [m for m, text in sources.items() if f"'{code}'" in text] == [model], code
+        # the code is written once, in its model (a literal dbt cannot trace: the catalogue does);
+        # ind_growth, which reads other families' rows by code, names each base code beside its model
+        writers = [m for m, text in sources.items() if f"'{code}'" in text]
+        readers = [m for m in writers if m != model and f"'{model}', '{code}'" in sources[m]]
+        assert [m for m in writers if m not in readers] == [model], code

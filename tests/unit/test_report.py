@@ -10,7 +10,7 @@ from report_testing import NBSP, RUN, SHA_NEW, run_checks, run_record, run_sourc
 
 from oref.config import Settings
 from oref.quality.checks import CheckResult
-from oref.quality.report import fr_number, fr_percent, fr_vintage, render_verdict, write_report
+from oref.quality.report import Move, _move_rows, fr_number, fr_percent, fr_vintage, render_verdict, write_report
 from oref.quality.store import record_run
 
 
@@ -27,6 +27,15 @@ def test_french_numbers() -> None:
     assert fr_number(None) == "—"
     assert fr_vintage("2025-T4") == "2025-T4"
     assert fr_vintage("20261130T213555Z") == "extrait du 30/11/2026"  # an API extract's vintage
+
+
+def test_a_year_on_year_change_reads_as_a_signed_percentage_and_moves_in_points() -> None:
+    move = Move("growth_arcep_ftth_coverage", "Évolution sur un an du taux de couverture FttH", "variation",
+                "2025-T3", 0.145, "2025-T4", 0.152)
+    row = _move_rows([move])
+    assert f"+14,5{NBSP}%" in row and f"+15,2{NBSP}%" in row  # the two changes, signed
+    assert f"+0,7{NBSP}pt" in row  # their difference, in points
+    assert "variation sur un an (en %)" in row
 
 
 def test_degraded_report(settings: Settings) -> None:

@@ -6,6 +6,8 @@
     every cell is secret is skipped); "previous" is the one before it, of the same kind and of the
     same definition (series_definition: BMO's FAP2009 and FAP2021 never compare). When older
     periods exist under another definition only, series_note says the series breaks there.
+    A year-on-year change (unit variation, model ind_growth) gets its status from its own sign
+    (growth is favorable when the direction is hausse_favorable), its trend from the change before.
 -#}
 
 with
@@ -185,6 +187,14 @@ final as (
                 )
                 then 'cible_atteinte'
             when c.direction = 'neutre' then 'contexte'
+            -- a change (unit variation) is read by its own sign, not by its trend: +3 % after +5 %
+            -- is still growth; within 1 % of zero it is stable, like a trend
+            when c.unit = 'variation' and abs(t.latest_value) <= 0.01 then 'stable'
+            when c.unit = 'variation'
+                then case
+                    when (c.direction = 'hausse_favorable') = (t.latest_value > 0) then 'favorable'
+                    else 'defavorable'
+                end
             when t.trend in ('non_disponible', 'stable') then t.trend
             when (c.direction = 'hausse_favorable') = (t.trend = 'hausse') then 'favorable'
             else 'defavorable'

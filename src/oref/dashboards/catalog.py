@@ -135,7 +135,7 @@ def pilotage() -> Dashboard:
     ]
     rows: list[Row | Header] = [
         Row([HEADER]),
-        Row([Markdown("pilotage_intro", PILOTAGE_INTRO, height=26)]),
+        Row([Markdown("pilotage_intro", PILOTAGE_INTRO, height=32)]),
         Row([status_overview]),
     ]
     for title, table in zip(titles, tables, strict=True):
@@ -148,11 +148,13 @@ def pilotage() -> Dashboard:
 
 
 PILOTAGE_INTRO = """**Comment lire ce tableau de bord.** Chaque préconisation a son bloc. Pour chaque indicateur :
-sa dernière valeur et sa période, la valeur précédente, l'évolution (en points pour une part), la tendance
-(↑ hausse, ↓ baisse, → stable à moins de 1 % près) et le statut, lu au regard du sens favorable de
-l'indicateur et de sa cible. **Cliquez sur le nom d'un indicateur** pour déplier sa définition, sa formule,
-sa source et son millésime. Le filtre « Territoire » montre les mêmes indicateurs pour un territoire de
-comparaison ou pour la France entière (quand la source est nationale)."""
+sa dernière valeur et sa période, la valeur précédente, l'évolution (en points pour une part ou une variation), la
+tendance (↑ hausse, ↓ baisse, → stable à moins de 1 % près) et le statut, lu au regard du sens favorable de
+l'indicateur et de sa cible. Une variation sur un an (indicateurs « Évolution… », en %) est lue par son signe : une
+croissance est favorable même quand elle ralentit ; elle n'est pas calculée, donc absente, quand l'une des deux
+années compte des cellules sous secret statistique. **Cliquez sur le nom d'un indicateur** pour déplier sa
+définition, sa formule, sa source et son millésime. Le filtre « Territoire » montre les mêmes indicateurs pour un
+territoire de comparaison ou pour la France entière (quand la source est nationale)."""
 
 
 # --- 1 Filière ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ The quality datasets read the quality store (``quality_store.duckdb``, Superset 
 from __future__ import annotations
 
 from oref.dashboards.model import Dataset, Metric
-from oref.dashboards.viz import COUNT, DECIMAL, POINTS, SHARE
+from oref.dashboards.viz import CHANGE, COUNT, DECIMAL, POINTS, SHARE
 from oref.reference import read_seed
 
 # Short French names of the columns, shared by every dataset (Superset's "verbose names").
@@ -124,8 +124,8 @@ def _indicator_metrics() -> tuple[Metric, ...]:
     """One metric per catalogued indicator, named by its code, labelled and formatted by its unit.
 
     Counts add up across territories; shares and ratios are recomputed from their numerators and
-    denominators (so a group of communes gets its true share); indices and gaps, which do not add
-    up, take the value of the single row a chart selects.
+    denominators (so a group of communes gets its true share); indices, gaps and year-on-year
+    changes, which do not add up, take the value of the single row a chart selects.
     """
     metrics = []
     for row in read_seed("indicator_catalogue"):
@@ -135,9 +135,9 @@ def _indicator_metrics() -> tuple[Metric, ...]:
             expression = (f"SUM(CASE WHEN {where} THEN numerator END) / "
                           f"NULLIF(SUM(CASE WHEN {where} THEN denominator END), 0)")
             fmt = SHARE if unit == "part" else DECIMAL
-        elif unit in ("indice", "points"):
+        elif unit in ("indice", "points", "variation"):
             expression = f"MAX(CASE WHEN {where} THEN value END)"
-            fmt = DECIMAL if unit == "indice" else POINTS
+            fmt = {"indice": DECIMAL, "points": POINTS, "variation": CHANGE}[unit]
         else:
             expression = f"SUM(CASE WHEN {where} THEN value END)"
             fmt = COUNT

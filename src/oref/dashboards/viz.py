@@ -3,7 +3,7 @@
 Each function returns the ``params`` of one chart type, with the control names of Superset
 6.1's plugins. Metrics are the datasets' saved metrics, referred to by name, so a formula lives
 in one place (the dataset). Number formats follow the French d3 locale set in
-``superset/superset_config.py``: ``,d`` writes 1 234, ``.1%`` writes 67,9 %.
+``superset/superset_config.py``: ``,d`` writes 1 234, ``.1%`` writes 67,9 %, ``+.1%`` writes +5,2 %.
 
 The query each chart sends (``query_context``) is not written here: it is recorded from
 Superset's own front end (``python -m oref.dashboards record``), so it is exactly what the
@@ -17,6 +17,7 @@ from typing import Any
 # d3 formats, French locale (superset_config.D3_FORMAT)
 COUNT = ",d"
 SHARE = ".1%"
+CHANGE = "+.1%"  # a year-on-year change, signed: +5,2 %, −3,0 %
 DECIMAL = ",.2f"
 POINTS = ",.1f"
 

@@ -68,7 +68,7 @@ SOURCE_STATE_FR = {
     "failed": "en échec",
     "skipped": "non récupérée",
 }
-UNIT_FR = {"part": "part (en %)", "points": "points de pourcentage"}
+UNIT_FR = {"part": "part (en %)", "points": "points de pourcentage", "variation": "variation sur un an (en %)"}
 POLICY_FR = {"block": "bloque la publication", "use_last_good": "derniers fichiers valides"}
 
 
@@ -621,6 +621,8 @@ def _value(value: float | None, unit: str) -> str:
         return "—"
     if unit == "part":
         return fr_percent(value)
+    if unit == "variation":
+        return fr_signed_percent(value)
     return fr_number(round(value, 2 if abs(value) < 100 else 1))
 
 
@@ -632,7 +634,8 @@ def _move_rows(moves: list[Move]) -> str:
             change = "nouvelle valeur" if m.old_value is None else "valeur disparue"
         else:
             delta = m.new_value - m.old_value
-            abs_text = (fr_signed(round(delta * 100, 1), 1) + f"{NBSP}pt" if m.unit == "part"
+            # a share or a change moves in percentage points
+            abs_text = (fr_signed(round(delta * 100, 1), 1) + f"{NBSP}pt" if m.unit in ("part", "variation")
                         else fr_signed(round(delta, 2 if abs(delta) < 100 else 1)))
             rel_text = ("" if rel is None or math.isinf(rel) or m.old_value == 0
                         else f" ({fr_signed_percent(rel)})")

@@ -119,8 +119,8 @@ final as (
         cast(coalesce({{ fr_value('previous_value', 'unit') }}, '—') as varchar) as previous_value_display,
         cast(case
             when value_change is null then '—'
-            -- a share moves in percentage points, not in percent
-            when unit = 'part'
+            -- a share or a change moves in percentage points, not in percent
+            when unit in ('part', 'variation')
                 then
                     (case when value_change >= 0 then '+' else '−' end)
                     || {{ fr_number('abs(value_change) * 100', 1) }} || chr(160) || 'pt'
