@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
+import duckdb
 import pytest
 from oref_testing import SourceHarness
 
 from oref.config import Settings, Territory
 from oref.errors import SourceError
-from oref.http import HttpClient
+from oref.http import Download, HttpClient
+from oref.landing import LandingZone
 from oref.replay import Fault
 from oref.replay_apis.france_travail_offres import TEST_CLIENT_ID, TEST_CLIENT_SECRET
+from oref.sources.base import sql_literal
 from oref.sources.offers import (
+    SEARCH_URL,
     SKIP_MESSAGE,
     Credentials,
     OffersClient,
     OffersSource,
     TokenProvider,
     credentials_from_env,
+    landed_name,
     parse_content_range,
 )
 
 SEARCH = "/api.francetravail.io/partenaire/offresdemploi/v2/offres/search"
+REPO = Path(__file__).resolve().parents[2]
 ENV = {"FRANCE_TRAVAIL_CLIENT_ID": TEST_CLIENT_ID, "FRANCE_TRAVAIL_CLIENT_SECRET": TEST_CLIENT_SECRET}
 
 
@@ -214,3 +222,102 @@ def test_a_rerun_in_the_month_reuses_its_extract_unless_refresh(sources: SourceH
         refreshed = sources.fetch(settings, OffersSource(env=ENV), refresh=True)
         assert refreshed.status == "unchanged" and sources.requests == 1 + 13 * 5  # re-paged, same sha256
         assert len(server.requests) == served + 1 + 13 * 5
+
+
+# --- the parser on real offers ---------------------------------------------------------------------------------------
+REAL_OFFERS = Path(__file__).resolve().parents[1] / "fixtures" / "offers" / \
+    "offres_search_database_administrator_2024-11-28_subset.json"
+
+
+def _load_real_offers(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """The real offers landed as the connector lands a response (one JSON line with its query), then loaded."""
+    offers = json.loads(REAL_OFFERS.read_text("utf-8"))
+    settings = Settings(territory=Territory("departement", "972"), data_dir=tmp_path)
+    response = {"query": {"codeROME": "M1801", "departement": "972", "range": "0-149"}, "status": 200,
+                "content_range": None, "resultats": offers}
+    data = (json.dumps(response, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    incoming = tmp_path / "incoming.jsonl"
+    incoming.write_bytes(data)
+    zone = LandingZone(settings)
+    zone.land("offers", landed_name(settings), Download(
+        url=SEARCH_URL, final_url=SEARCH_URL, status=200, headers={}, path=incoming,
+        sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), content_type="application/x-ndjson"),
+        rows=len(offers), data_vintage=None, run_id="real")
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    assert OffersSource(env=ENV).load(con, settings, zone, "real") == {"raw.offers_job_offers": 123}
+    return con
+
+
+def test_the_parser_reads_every_field_of_real_offers(tmp_path: Path) -> None:
+    """123 real offers of a France Travail search (tests/fixtures/offers/README.md), quirks included."""
+    con = _load_real_offers(tmp_path)
+    one = con.execute(
+        "select title, rome_code, rome_label, appellation_label, created_at, updated_at, workplace_label, "
+        "commune_code, postal_code, department_code, contract_type, contract_nature, experience_required, "
+        "qualification_code, naf_code, sector_label, company_name, salary_label, is_short_of_candidates, "
+        "query_rome_code from raw.offers_job_offers where offer_id = '184RJSK'").fetchone()
+    assert one == (
+        "Administrateur Systemes et réseaux (H/F)", "M1801",
+        "Administrateur / Administratrice de systèmes d'information (SI)",
+        "Administrateur / Administratrice systèmes et réseaux", "2024-11-27T00:09:48.963Z",
+        "2024-11-27T11:52:04.337Z", "972 - FORT DE FRANCE", "97209", "97200", "972", "CDI", "Contrat travail", "D",
+        "7", "62.03Z", "Gestion d'installations informatiques", "DEMASYS BUSINESS SERVICES",
+        "Mensuel de 25000.0 Euros à 35000.0 Euros sur 12.0 mois", False, "M1801")
+    # every creation and update instant parses as the UTC timestamp staging reads
+    assert con.execute(
+        "select count(*), count(try_cast(replace(created_at, 'Z', '') as timestamp)), "
+        "count(try_cast(replace(updated_at, 'Z', '') as timestamp)), min(created_at)[:10], max(created_at)[:10] "
+        "from raw.offers_job_offers").fetchone() == (123, 123, 123, "2024-09-11", "2024-11-28")
+    assert dict(con.execute("select rome_code, count(*) from raw.offers_job_offers group by 1").fetchall()) == {
+        "M1801": 57, "M1843": 22, "M1854": 18, "M1817": 8, "M1830": 8, "M1834": 7, "M1849": 3}
+    assert dict(con.execute("select contract_type, count(*) from raw.offers_job_offers group by 1").fetchall()) \
+        == {"CDI": 89, "CDD": 18, "MIS": 12, "LIB": 3, "FRA": 1}
+    # the DROM offers, Martinique's four among them
+    assert dict(con.execute("select department_code, count(*) from raw.offers_job_offers "
+                            "where department_code like '97%' group by 1").fetchall()) == {
+        "971": 3, "972": 4, "973": 4, "974": 2, "976": 1}
+    assert con.execute("select list(offer_id order by offer_id) from raw.offers_job_offers "
+                       "where department_code = '972'").fetchone() == (["184QRWD", "184RJSK", "7325063", "7812047"],)
+    # "972 - Martinique": no commune; "France", a région or a country is no département; "75" alone is one
+    assert con.execute("select commune_code, department_code from raw.offers_job_offers "
+                       "where offer_id = '7812047'").fetchone() == (None, "972")
+    rows = con.execute("select workplace_label, department_code from raw.offers_job_offers "
+                       "where not regexp_matches(workplace_label, '^[0-9]{2,3} - ')").fetchall()
+    assert {label: dep for label, dep in rows} == {
+        "France": None, "Hauts-de-France": None, "Ile-de-France": None, "Québec Canada": None,
+        "Principauté de Monaco": None, "Luxembourg (Frontalier)": None, "75": "75"}
+    assert con.execute("select count(*) filter (where department_code is null), count(*) filter (where "
+                       "commune_code is null), count(*) filter (where is_short_of_candidates) "
+                       "from raw.offers_job_offers").fetchone() == (23, 31, 5)
+
+
+def test_a_real_waiter_filed_under_a_digital_rome_code_matches_the_exclusion_seed(tmp_path: Path) -> None:
+    """Fourteen real waiters ("Serveur H/F") carry M1843, administrateur de serveurs, a core digital code.
+
+    fct_job_offers counts an offer as digital only when its title does not match a row of the seed
+    offer_title_exclusions (its unit test runs the model on Martinique's four offers); here the
+    seed's patterns, with DuckDB's regex engine as in the model, on every real title.
+    """
+    con = _load_real_offers(tmp_path)
+    for table, seed in (("exclusions", "offer_title_exclusions"), ("rome", "rome_digital_occupations")):
+        path = REPO / "dbt_project" / "seeds" / f"{seed}.csv"
+        con.execute(f"create table {table} as select * from read_csv({sql_literal(path)}, header=true, "
+                    "all_varchar=true)")
+    con.execute("""
+        create table classified as
+        select o.offer_id, o.title, o.rome_code, o.department_code, r.is_core_digital = 'true' as by_rome,
+            exists (select 1 from exclusions as x where regexp_matches(lower(o.title), x.title_pattern)
+                    and (x.unless_pattern is null or not regexp_matches(lower(o.title), x.unless_pattern))) as excluded
+        from raw.offers_job_offers as o left join rome as r on o.rome_code = r.rome_code""")
+    # every code of the search is a core digital occupation: by its ROME code alone every offer was digital
+    assert con.execute("select count(*) filter (where by_rome) from classified").fetchone() == (123,)
+    excluded = con.execute("select rome_code, count(*), count(*) filter (where regexp_matches(lower(title), "
+                           "'^(h/f |joyo - )?serveu?r')) from classified where excluded group by 1").fetchall()
+    assert excluded == [("M1843", 14, 14)]
+    assert con.execute("select offer_id, title from classified where excluded and department_code = '972'"
+                       ).fetchall() == [("7325063", "SERVEUR H/F")]
+    # server administrators keep their code: their title names the trade in IT terms
+    kept = con.execute("select count(*) from classified where rome_code = 'M1843' and not excluded").fetchone()
+    assert kept == (8,)
+    assert con.execute("select count(*) from classified where by_rome and not excluded").fetchone() == (109,)

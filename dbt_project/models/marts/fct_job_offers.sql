@@ -3,7 +3,10 @@
     digital skill domain of its ROME code (seed rome_digital_occupations) or, failing a finer
     one, of the keywords of its title (seed skill_domain_keywords), and a level band read from
     the offer's qualification (cadre -> Bac+4/5, agent de maîtrise -> Bac+3, otherwise Bac+2 and
-    below: an approximation, the API gives no diploma level).
+    below: an approximation, the API gives no diploma level). An offer is digital when its ROME
+    code is a core digital occupation, unless its title names another trade that a partner site
+    filed under that code by a homonym (seed offer_title_exclusions: a restaurant "serveur" filed
+    as a server administrator, M1843); title keywords only refine the domain of a digital offer.
 -#}
 
 with
@@ -26,6 +29,26 @@ keywords as (
         skill_domain_code,
         priority
     from {{ ref('skill_domain_keywords') }}
+),
+
+title_exclusions as (
+    select
+        title_pattern,
+        unless_pattern
+    from {{ ref('offer_title_exclusions') }}
+),
+
+-- offers whose title contradicts their digital ROME code
+misfiled_offers as (
+    select distinct o.offer_id
+    from offers as o
+    inner join title_exclusions as x
+        on
+            regexp_matches(lower(o.offer_title), x.title_pattern)
+            and (
+                x.unless_pattern is null
+                or not regexp_matches(lower(o.offer_title), x.unless_pattern)
+            )
 ),
 
 emerging_domains as (
@@ -66,10 +89,11 @@ departements as (
 classified as (
     select
         o.*,
-        coalesce(r.is_core_digital, false) as is_digital,
+        coalesce(r.is_core_digital, false) and m.offer_id is null as is_digital,
         -- a ROME code with a specific domain wins; a generic one ("autre_numerique") or a
-        -- keyword-only match takes the title's domain
+        -- keyword-only match takes the title's domain; a misfiled offer has none
         case
+            when m.offer_id is not null then null
             when r.skill_domain_code is not null and r.skill_domain_code != 'autre_numerique'
                 then r.skill_domain_code
             when r.is_core_digital then coalesce(t.skill_domain_code, r.skill_domain_code)
@@ -78,6 +102,7 @@ classified as (
     from offers as o
     left join rome_domains as r on o.rome_code = r.rome_code
     left join title_domains as t on o.offer_id = t.offer_id and t.rule_rank = 1
+    left join misfiled_offers as m on o.offer_id = m.offer_id
 ),
 
 final as (

@@ -17,7 +17,9 @@ as before. Quirks handled here:
   the codes queried are the ``is_offers_query_code`` rows of the seed ``rome_digital_occupations``
   (ROME V3 parents: the API still files the digital offers under them);
 - ``lieuTravail.libelle`` reads ``"972 - FORT DE FRANCE"`` and ``commune`` may be missing: the
-  département is taken from the label's prefix;
+  département is taken from the label's prefix; a label naming no département (``"France"``,
+  ``"Hauts-de-France"``, ``"Principauté de Monaco"``, ``"Québec Canada"``: real labels of offers
+  placed abroad or only in a région) gives none, while a bare ``"75"`` is the département;
 - the responses of all slices are landed as one JSON-lines file (one response per line, with the
   slice that produced it); an offer returned by two slices keeps one row at load time.
 """
@@ -246,18 +248,26 @@ def landed_name(settings: Settings) -> str:
 
 
 _DEPARTEMENT = re.compile(r"^(?:\d{2}|2A|2B|97\d)$")
+DEPARTEMENT_SQL = "[0-9]{2}|2A|2B|97[0-9]"  # the same, for regexp_full_match at load time
+
+
+def label_prefix(offer: Mapping[str, Any]) -> str | None:
+    """What precedes `` - `` in ``lieuTravail.libelle`` (``"972 - FORT DE FRANCE"``), or the whole label."""
+    label = (offer.get("lieuTravail") or {}).get("libelle")
+    return (str(label).split(" - ", 1)[0].strip() or None) if label else None
 
 
 def offer_department(offer: Mapping[str, Any]) -> str | None:
-    """The département of an offer: the prefix of ``lieuTravail.libelle`` (``"972 - FORT DE FRANCE"``)."""
-    label = (offer.get("lieuTravail") or {}).get("libelle")
-    return (str(label).split(" - ", 1)[0].strip() or None) if label else None
+    """The département of an offer: the label's prefix when it is one (``"France"`` is none)."""
+    prefix = label_prefix(offer)
+    return prefix if prefix and _DEPARTEMENT.match(prefix) else None
 
 
 def validation_frame(responses: list[dict[str, Any]], scope: tuple[str, ...]) -> pd.DataFrame:
     """One row per offer of every response, as landed, for the ``offers_landing`` suite.
 
-    ``department_code`` is the prefix of ``lieuTravail.libelle`` (as at load time);
+    ``department_code`` is the prefix of ``lieuTravail.libelle`` as written, so that the suite sees
+    a label naming no département (the loader keeps it only when well-formed);
     ``outside_territory`` repeats it when it is a well-formed département outside the scope's.
     """
     import pandas as pd
@@ -268,7 +278,7 @@ def validation_frame(responses: list[dict[str, Any]], scope: tuple[str, ...]) ->
         query_rome = (response.get("query") or {}).get("codeROME")
         for offer in response["resultats"]:
             place = offer.get("lieuTravail") or {}
-            department = offer_department(offer)
+            department = label_prefix(offer)
             outside = department if department and _DEPARTEMENT.match(department) \
                 and department not in departements else None
             rows.append({
@@ -361,8 +371,11 @@ class OffersSource(Source):
                 json_extract_string(o, '$.lieuTravail.libelle'),
                 json_extract_string(o, '$.lieuTravail.commune'),
                 json_extract_string(o, '$.lieuTravail.codePostal'),
-                -- "972 - FORT DE FRANCE": the département is the label's prefix (commune may be missing)
-                nullif(trim(split_part(json_extract_string(o, '$.lieuTravail.libelle'), ' - ', 1)), ''),
+                -- "972 - FORT DE FRANCE": the département is the label's prefix (commune may be
+                -- missing); "France", a région or a country is no département
+                case when regexp_full_match(trim(split_part(json_extract_string(o, '$.lieuTravail.libelle'),
+                                                            ' - ', 1)), '{DEPARTEMENT_SQL}')
+                    then trim(split_part(json_extract_string(o, '$.lieuTravail.libelle'), ' - ', 1)) end,
                 json_extract_string(o, '$.typeContrat'),
                 json_extract_string(o, '$.natureContrat'),
                 json_extract_string(o, '$.experienceExige'),
