@@ -44,7 +44,8 @@ def sources(tmp_path: Path) -> SourceHarness:
 _SHARED_RUN_FIXTURES = frozenset({"published_run", "published_warehouse", "superset_server", "superset_users",
                                   "admin_api"})
 _RERUN_MODULES = ("tests/e2e/test_crash.py", "tests/e2e/test_degraded.py", "tests/e2e/test_noop.py",
-                  "tests/e2e/test_publication.py", "tests/e2e/test_walking_skeleton.py")
+                  "tests/e2e/test_publication.py", "tests/e2e/test_walking_skeleton.py",
+                  "tests/e2e/test_history.py")
 
 
 # tryfirst: pytest-xdist's own hook turns the xdist_group marks into node-id suffixes, and must see

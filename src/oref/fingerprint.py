@@ -3,7 +3,8 @@
 A build's output depends on three things, and its fingerprint is the sha256 of all three:
 
 - the landed files it reads: per source, the file of each logical name a build would load
-  (``LandingZone.latest_by_name``, up to ``as_of`` for an as-of rebuild), by content (sha256);
+  (``LandingZone.latest_by_name``, up to ``as_of`` for an as-of rebuild), or for a monthly source
+  each month's extract (``LandingZone.monthly``), by content (sha256);
 - the code and the models: every ``src/oref/**/*.py``, the dbt project's models, macros, seeds,
   tests, snapshots, analyses, ``dbt_project.yml``, ``profiles.yml`` and ``packages.yml``, the
   expectation suites (``expectations/*.json``), hashed by content in sorted path order, plus the
@@ -29,7 +30,7 @@ import duckdb
 
 from oref.config import Settings
 from oref.landing import LandingZone
-from oref.sources import SOURCE_NAMES
+from oref.sources import SOURCE_NAMES, get_source
 
 # under dbt_project/: what dbt reads to build (not target/, logs/ or dbt_packages/, which it writes)
 DBT_INPUTS: tuple[str, ...] = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
@@ -67,10 +68,19 @@ def code_digest(project_root: Path) -> str:
 
 
 def landed_inputs(settings: Settings, as_of: datetime | None = None) -> dict[str, dict[str, str]]:
-    """Per source, ``{logical name: sha256}`` of the landed files a build would read."""
+    """Per source, ``{logical name: sha256}`` of the landed files a build would read (for a source
+    read as a series, the sha256 of each period's file, oldest first, joined by ``+``)."""
     landing = LandingZone(settings, as_of=as_of)
-    return {source: {name: landed.sha256 for name, landed in sorted(landing.latest_by_name(source).items())}
-            for source in SOURCE_NAMES}
+    inputs: dict[str, dict[str, str]] = {}
+    for source in SOURCE_NAMES:
+        latest = sorted(landing.latest_by_name(source).items())
+        kind = get_source(source).series
+        if kind != "latest":
+            inputs[source] = {name: "+".join(f.sha256 for f in landing.series(source, name, kind))
+                              for name, _ in latest}
+        else:
+            inputs[source] = {name: landed.sha256 for name, landed in latest}
+    return inputs
 
 
 def output_settings(settings: Settings, as_of: datetime | None = None) -> dict[str, Any]:

@@ -3,9 +3,10 @@
     python -m oref.indicator_docs            # (re)write docs/indicators.md  (= make docs)
     python -m oref.indicator_docs --check    # exit 1 if docs/indicators.md is out of date
 
-Reads ``dbt_project/seeds/indicator_catalogue.csv`` and ``dbt_project/seeds/preconisations.csv``.
-The output depends on nothing but these two files (no date, no run id), so it is committed and a
-unit test checks that it matches the seeds. Each indicator links to the dbt model that computes
+Reads ``dbt_project/seeds/indicator_catalogue.csv``, ``dbt_project/seeds/preconisations.csv`` and
+``dbt_project/seeds/snapshot_data_origin.csv`` (what is real in the demonstration snapshot). The
+output depends on nothing but these files (no date, no run id), so it is committed and a unit test
+checks that it matches the seeds. Each indicator links to the dbt model that computes
 it (the catalogue's ``model`` column, ``dbt_project/models/marts/indicators/<model>.sql``).
 """
 
@@ -64,8 +65,45 @@ def _target(row: dict[str, str]) -> str:
     return text or value
 
 
-def render(catalogue: list[dict[str, str]], preconisations: list[dict[str, str]]) -> str:
+ORIGIN_COLUMNS = ("source_code", "periods", "departements", "territory_levels", "origin", "note_fr")
+
+
+def _origin_scope(rule: dict[str, str], others: list[dict[str, str]]) -> str:
+    """Where a rule of snapshot_data_origin applies, in French ("2025, départements 971, 972"); a
+    broader rule that more precise ones override says so ("2025, autres départements")."""
+    parts = []
+    if rule["periods"]:
+        parts.append(", ".join(rule["periods"].split(";")))
+    if rule["departements"]:
+        parts.append("départements " + ", ".join(rule["departements"].split(";")))
+    elif any(o["departements"] for o in others):
+        parts.append("autres départements")
+    if rule["territory_levels"]:
+        parts.append("niveaux " + ", ".join(rule["territory_levels"].split(";")))
+    if not parts:
+        return "autres cas" if others else "toutes périodes, tous territoires"
+    return ", ".join(parts)
+
+
+def _origin_lines(sources: list[str], origins: list[dict[str, str]]) -> list[str]:
+    """Per source of an indicator, what the demonstration snapshot holds: real or synthetic, where."""
+    lines = []
+    for source in sources:
+        rules = [r for r in origins if r["source_code"] == source]
+        # the most precise rules first, as mart_indicators applies them
+        rules.sort(key=lambda r: -sum(bool(r[k]) for k in ("periods", "departements", "territory_levels")))
+        for rule in rules:
+            others = [o for o in rules if o is not rule and (not rule["periods"] or not o["periods"]
+                                                             or o["periods"] == rule["periods"])]
+            lines.append(f"- `{source}`, {_origin_scope(rule, others)} : **{rule['origin']}** — "
+                         f"{_para(rule['note_fr'])}")
+    return lines
+
+
+def render(catalogue: list[dict[str, str]], preconisations: list[dict[str, str]],
+           origins: list[dict[str, str]] | None = None) -> str:
     """The Markdown document (deterministic: the same seeds give the same bytes)."""
+    origins = origins or []
     known = {p["preconisation_code"] for p in preconisations}
     by_preco: dict[str, list[dict[str, str]]] = {}
     for row in catalogue:
@@ -84,6 +122,14 @@ def render(catalogue: list[dict[str, str]], preconisations: list[dict[str, str]]
         "Une valeur vide est inconnue (cellules sous secret statistique, ratio sans dénominateur), jamais "
         "zéro ; la colonne `suppressed_count` donne le nombre de cellules sous secret. Le code d'un "
         "indicateur est stable : c'est lui qu'il faut utiliser dans les requêtes.",
+        "",
+        "Réel ou synthétique : la colonne `data_origin` de `mart_indicators` (et des données ouvertes) dit, "
+        "ligne par ligne, si le chiffre est réel. Avec les vraies sources (mode live), il l'est toujours. "
+        "Le jeu de démonstration livré avec le projet (mode snapshot) mêle des fichiers réels (BMO 2024, "
+        "lignes BMO 2025 de la Guadeloupe et de la Martinique, référentiels) et des valeurs synthétiques "
+        "générées dans la forme réelle des sources : pour chaque indicateur, la rubrique « Jeu de "
+        "démonstration » ci-dessous dit quelles périodes et quels territoires sont réels (seed "
+        "`snapshot_data_origin`). Un chiffre synthétique n'est jamais un chiffre officiel.",
         "",
         "Sens : « hausse favorable » quand une valeur plus élevée rapproche de l'objectif de la préconisation, "
         "« baisse favorable » dans le cas contraire, « neutre » pour un indicateur de contexte.",
@@ -128,6 +174,8 @@ def render(catalogue: list[dict[str, str]], preconisations: list[dict[str, str]]
             sources = [s.strip() for s in row["source_codes"].split(";") if s.strip()]
             if sources:
                 lines += ["**Sources (pipeline).** " + ", ".join(f"`{s}`" for s in sources), ""]
+            if sources and origins:
+                lines += ["**Jeu de démonstration (mode snapshot).**", "", *_origin_lines(sources, origins), ""]
             if row["model"]:
                 lines += [f"**Calcul.** Modèle dbt [`{row['model']}`]({MODELS_LINK}/{row['model']}.sql).", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -136,12 +184,14 @@ def render(catalogue: list[dict[str, str]], preconisations: list[dict[str, str]]
 def generate(seeds: Path = SEEDS) -> str:
     catalogue = _read(seeds / "indicator_catalogue.csv", CATALOGUE_COLUMNS)
     preconisations = _read(seeds / "preconisations.csv", PRECONISATION_COLUMNS)
-    return render(catalogue, preconisations)
+    origin_seed = seeds / "snapshot_data_origin.csv"
+    origins = _read(origin_seed, ORIGIN_COLUMNS) if origin_seed.exists() else []
+    return render(catalogue, preconisations, origins)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--seeds", type=Path, default=SEEDS, help="directory of the two seed CSV files")
+    parser.add_argument("--seeds", type=Path, default=SEEDS, help="directory of the seed CSV files")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--check", action="store_true", help="fail if the output file is not up to date")
     args = parser.parse_args(argv)

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from oref.config import Settings
 from oref.durable import fsync_path
@@ -40,6 +40,8 @@ from oref.quality.checks import CheckResult
 log = logging.getLogger(__name__)
 
 MANIFEST_SUFFIX = ".manifest.json"
+# how a source's landed files make a series (``LandingZone.series``; ``Source.series``)
+SeriesKind = Literal["monthly", "yearly"]
 _REQUIRED_KEYS = ("name", "sha256", "fetched_at", "vintage")
 MANIFEST_CHECK = "landing_manifest_readable"
 ORPHAN_CHECK = "landing_file_without_manifest"
@@ -112,6 +114,15 @@ def is_older_vintage(candidate: object, current: object) -> bool:
     """True when both vintages are of one comparable kind and ``candidate`` comes strictly before."""
     new, old = vintage_key(candidate), vintage_key(current)
     return new is not None and old is not None and new[0] == old[0] and new < old
+
+
+def extract_month(landed: LandedFile) -> str:
+    """``YYYY-MM`` of an extract: its data vintage's month when that is a date or a month, else the
+    month it landed (UTC)."""
+    vintage = str(landed.manifest.get("data_vintage") or "")
+    if _DATE.match(vintage) or _MONTH.match(vintage):
+        return vintage[:7]
+    return landed.fetched_at.astimezone(UTC).strftime("%Y-%m")
 
 
 def select_latest(files: Iterable[LandedFile]) -> LandedFile | None:
@@ -233,6 +244,24 @@ class LandingZone:
             when = f" as of {limit.isoformat()}" if limit is not None else ""
             raise SourceError(source, f"nothing landed for {name}{when}: run the fetch first")
         return landed
+
+    def series(self, source: str, name: str, kind: SeriesKind,
+               as_of: datetime | None = None) -> list[LandedFile]:
+        """The files of ``name`` a build reads as a series, one per period, oldest period first.
+
+        ``monthly`` (a picture of the day: Mon Compte Formation's catalogue, Sirene, job offers): a
+        period is the extract's month (``extract_month``); ``yearly`` (one file per year at one URL:
+        DARES's tensions): a period is the data vintage. Within a period, the file ``select_latest``
+        picks: a new file of a period already held replaces it, a new period adds one. Every landed
+        file stays in the zone, so a rebuild as of a date gets the same periods back.
+        """
+        by_period: dict[str, list[LandedFile]] = {}
+        for landed in self.files(source, name, as_of):
+            period = extract_month(landed) if kind == "monthly" else landed.data_vintage
+            by_period.setdefault(period, []).append(landed)
+        chosen = {period: select_latest(files) for period, files in by_period.items()}
+        order = sorted(chosen, key=lambda p: (vintage_key(p) or (9,), p))
+        return [landed for landed in (chosen[p] for p in order) if landed is not None]
 
     def latest_by_name(self, source: str, as_of: datetime | None = None) -> dict[str, LandedFile]:
         """Per logical name of ``source``, the file a build reads (see ``latest``), landed by ``as_of``."""

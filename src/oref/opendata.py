@@ -388,7 +388,13 @@ def export_open_data(settings: Settings, run_id: str) -> OpenDataPackage:
                 "territoires de comparaison, publiés à chaque actualisation de l'entrepôt oref : "
                 + " et ".join(contents) + ". Une valeur vide est inconnue (secret statistique, ratio sans "
                 "dénominateur), jamais zéro ; suppressed_count donne le nombre de cellules sous secret. "
-                f"Exécution {run_id}. "
+                + ("JEU DE DÉMONSTRATION : ces données viennent du snapshot livré avec oref, où seules certaines "
+                   "sources, périodes et territoires sont réels ; la colonne data_origin dit, ligne par ligne, si "
+                   "le chiffre est réel ou synthétique (data_origin_note dit ce qui est généré). Un chiffre "
+                   "synthétique n'est pas un chiffre officiel. " if settings.source_mode == "snapshot" else
+                   "La colonne data_origin vaut « réel » sur chaque ligne : toutes les sources sont les "
+                   "fichiers publiés. ")
+                + f"Exécution {run_id}. "
                 + (f"Licence ODbL 1.0 : {'la source' if len(odbl) == 1 else 'les sources'} "
                    f"« {' », « '.join(odbl)} » {'est' if len(odbl) == 1 else 'sont'} sous ODbL, licence à "
                    "partage à l'identique qui s'étend aux bases qui en sont dérivées."

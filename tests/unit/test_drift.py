@@ -17,7 +17,8 @@ def _indicator(code: str, value: float | None, period: str = "2025", territory: 
     return {"indicator_code": code, "indicator_label": code, "territory_code": territory,
             "territory_level": "departement", "territory_name": territory, "period": period, "value": value,
             "unit": "nombre", "run_id": "r", "suppressed_count": 0,
-            "source_vintage": "2025", "preconisation_code": 1, "comparison_group": "territoire"}
+            "source_vintage": "2025", "data_origin": "réel", "preconisation_code": 1,
+            "comparison_group": "territoire"}
 
 
 def _warehouse(path: Path, indicators: list[dict[str, object]], urssaf: dict[str, int], arcep_rows: int) -> Path:

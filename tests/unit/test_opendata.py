@@ -37,8 +37,8 @@ def _indicator(code: tuple[str, str, str, int], territory: str, level: str, name
     return {"indicator_code": code[0], "indicator_label": code[1], "territory_code": territory,
             "territory_level": level, "territory_name": name, "period": period, "value": value,
             "numerator": numerator, "denominator": denominator, "suppressed_count": suppressed, "unit": code[2],
-            "source_vintage": vintage, "preconisation_code": code[3], "comparison_group": "territoire",
-            "run_id": RUN_ID}
+            "source_vintage": vintage, "data_origin": "synthétique" if code == _HEADCOUNT else "réel",
+            "preconisation_code": code[3], "comparison_group": "territoire", "run_id": RUN_ID}
 
 
 INDICATOR_ROWS = [
@@ -136,7 +136,9 @@ def test_package_validates_and_matches_the_warehouse(settings: Settings) -> None
                      "territory_level": "string", "territory_name": "string", "period": "string",
                      "value": "number", "numerator": "number", "denominator": "number",
                      "suppressed_count": "integer", "unit": "string", "source_vintage": "string",
-                     "preconisation_code": "integer", "comparison_group": "string", "run_id": "string"}
+                     "series_definition": "string", "value_note": "string", "data_origin": "string",
+                     "data_origin_note": "string", "preconisation_code": "integer", "comparison_group": "string",
+                     "run_id": "string"}
     required = {f["name"] for f in ind["schema"]["fields"] if f.get("constraints", {}).get("required")}
     assert "value" not in required and {"suppressed_count", "territory_code", "preconisation_code"} <= required
     for r in descriptor["resources"]:

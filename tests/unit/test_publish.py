@@ -20,7 +20,8 @@ SMOKE_TABLES = ("fct_recruitment_needs", "dim_territory")
 def _indicator(value: float, run_id: str) -> dict[str, object]:
     return {"indicator_code": "bmo_digital_recruitment_projects", "indicator_label": "Projets", "territory_code": "972",
             "territory_level": "departement", "territory_name": "Martinique", "period": "2025", "value": value,
-            "suppressed_count": 4, "unit": "projets", "source_vintage": "2025", "preconisation_code": 4,
+            "suppressed_count": 4, "unit": "projets", "source_vintage": "2025", "data_origin": "réel",
+            "preconisation_code": 4,
             "comparison_group": "territoire", "run_id": run_id}
 
 

@@ -147,15 +147,20 @@ def test_populations_cover_france_except_mayotte() -> None:
     assert sum(int(r["PMUN"]) for r in rows if r["DEP"] == "972") == 360630
 
 
-def test_bmo_dataset_document_describes_the_bundled_workbook() -> None:
+def test_bmo_dataset_document_describes_the_bundled_workbooks() -> None:
     document = json.loads(BMO_DOC.read_text(encoding="utf-8"))
-    (resource,) = document["resources"]
-    workbook = BMO_XLSX.read_bytes()
-    assert resource["id"] == "54478315-aafd-4070-b8df-a5647297e0c0"
-    assert resource["url"] == ("https://static.data.gouv.fr/resources/enquete-besoins-en-main-doeuvre-bmo/"
-                               "20250423-101500/base_open_data_bmo_2025.xlsx")
-    assert resource["filesize"] == len(workbook)
-    assert resource["checksum"] == {"type": "sha1", "value": hashlib.sha1(workbook).hexdigest()}
+    # newest first, as data.gouv.fr lists them: 2025, then the real national 2024 workbook
+    latest, previous = document["resources"]
+    for resource, stamp, year, resource_id in (
+            (latest, "20250423-101500", 2025, "54478315-aafd-4070-b8df-a5647297e0c0"),
+            (previous, "20240424-094500", 2024, "4319f5e8-a8e6-476c-8da0-c0d3439ebb55")):
+        url = f"https://static.data.gouv.fr/resources/enquete-besoins-en-main-doeuvre-bmo/{stamp}/" \
+              f"base_open_data_bmo_{year}.xlsx"
+        workbook = (SNAPSHOT / url.removeprefix("https://")).read_bytes()
+        assert (resource["id"], resource["url"], resource["title"]) == (resource_id, url, f"Base open data BMO {year}")
+        assert resource["filesize"] == len(workbook)
+        assert resource["checksum"] == {"type": "sha1", "value": hashlib.sha1(workbook).hexdigest()}
+    assert BMO_XLSX.read_bytes() == (SNAPSHOT / latest["url"].removeprefix("https://")).read_bytes()
 
 
 def test_urssaf_header_and_territories(urssaf: tuple[list[str], list[dict[str, str]]]) -> None:

@@ -111,7 +111,7 @@ def test_region_territory_and_absent_departement(sources: SourceHarness) -> None
         with pytest.raises(SourceError) as excinfo:
             # Mayotte's peers (971, 972) are in the workbook, Mayotte is not
             sources.load(settings.with_(territory=Territory("departement", "976")), TensionsSource())
-    assert str(excinfo.value) == ("source 'tensions': no departement rows for 976 in the workbook | "
+    assert str(excinfo.value) == ("source 'tensions': no departement rows for 976 in the workbook of 2024 | "
                                   "file: tensions_metiers.xlsx")
 
 

@@ -52,6 +52,8 @@ def bmo_snapshot(root: Path, year: int, *, met: str = "25", new_url: bool = Fals
     """The BMO dataset document and a small workbook of data ``year`` under the 2025 title."""
     (root / BMO_INDEX).parent.mkdir(parents=True, exist_ok=True)
     document = json.loads((SNAPSHOT / BMO_INDEX).read_text("utf-8"))
+    # the 2025 resource alone (the bundled document also lists the real 2024 workbook)
+    document["resources"] = [r for r in document["resources"] if r["title"].endswith("2025")]
     target = BMO_XLSX
     if new_url:
         target = Path("static.data.gouv.fr/resources/enquete-besoins-en-main-doeuvre-bmo/20261001-090000/"

@@ -1,7 +1,8 @@
 {#-
     Skills gap (préconisations 4 and 5): for every département and région of the scope, digital
-    skill domain and level band, the job demand (France Travail offers online at extraction; BMO
-    recruitment projects of the latest survey, digital FAP2021 métiers) beside the training supply
+    skill domain and level band, the job demand (France Travail offers online at the latest
+    extraction; BMO recruitment projects of the latest survey, digital FAP2021 métiers) beside the
+    training supply
     (Mon Compte Formation offers, active sessions and certifications reachable), with the ratio of
     training offers to job offers. Every domain x band is listed for a territory with data on
     either side, zeros included. Offers whose level is unknown form the band 'niveau_non_precise'.
@@ -39,14 +40,27 @@ bands as (
         99 as level_band_order
 ),
 
+-- offers and the catalogue are monthly extracts, one period each: the gap reads the latest one
+latest_job_offers as (
+    select *
+    from {{ ref('fct_job_offers') }}
+    where snapshot_period = (select max(f.snapshot_period) from {{ ref('fct_job_offers') }} as f)
+),
+
+latest_training_offers as (
+    select *
+    from {{ ref('fct_training_offer') }}
+    where snapshot_period = (select max(f.snapshot_period) from {{ ref('fct_training_offer') }} as f)
+),
+
 job_offers as (
-    {{ union_territory_levels(ref('fct_job_offers'), department_levels(), [
+    {{ union_territory_levels('latest_job_offers', department_levels(), [
         'skill_domain_code', 'level_band_code', 'snapshot_period', 'is_digital',
     ]) }}
 ),
 
 training as (
-    {{ union_territory_levels(ref('fct_training_offer'), department_levels(), [
+    {{ union_territory_levels('latest_training_offers', department_levels(), [
         'skill_domain_code', "coalesce(level_band_code, 'niveau_non_precise') as level_band_code",
         'snapshot_period', 'is_digital', 'active_session_count', 'certification_id',
     ]) }}

@@ -90,6 +90,12 @@ class Source:
     # Every source keeps the default: each one's landed files stay valid for a month or more, and one
     # publisher being down should not hold back the others' new data.
     on_failure: ClassVar[Literal["block", "use_last_good"]] = "use_last_good"
+    # what a build reads of the landed files: "latest", the newest data vintage of each logical name
+    # (a file that is itself a series: BMO years, one file each; URSSAF years and ARCEP quarters, as
+    # columns); "monthly", one extract per month, for a file that is a picture of the day (Mon Compte
+    # Formation's catalogue, Sirene, job offers); "yearly", one file per data vintage, for a yearly
+    # file served at one URL (DARES's tensions). See ``LandingZone.series``.
+    series: ClassVar[Literal["latest", "monthly", "yearly"]] = "latest"
 
     @property
     def metadata(self) -> SourceMetadata:

@@ -99,6 +99,7 @@ def validation_frame(path: Path) -> pd.DataFrame:
 
 class McfSource(Source):
     name = "mcf"
+    series = "monthly"  # the catalogue is a picture of the day: each month's extract is one period
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
         settings = ctx.settings
@@ -167,9 +168,13 @@ class McfSource(Source):
 
     def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
              run_id: str) -> dict[str, int]:
-        landed = landing.require(self.name, landed_name(settings))
+        name = landed_name(settings)
+        landing.require(self.name, name)  # fails naming the source when nothing has landed
         columns = ", ".join(f'"{c}"' for c in COLUMNS)
-        # kept as published (HTML and all): staging cleans, so the raw table can be compared with the file
-        con.execute(f"create or replace table {TABLE} as select {columns}, {provenance_select(landed, run_id)} "
-                    f"from {_read_csv(landed.path)}")
+        # every month's extract, one period each (its date_extract): kept as published (HTML and
+        # all): staging cleans, so the raw table can be compared with the files
+        extracts = landing.series(self.name, name, "monthly")
+        con.execute(f"create or replace table {TABLE} as " + " union all ".join(
+            f"select {columns}, {provenance_select(landed, run_id)} from {_read_csv(landed.path)}"
+            for landed in extracts))
         return {TABLE: table_rows(con, TABLE)}

@@ -293,6 +293,7 @@ def validation_frame(responses: list[dict[str, Any]], scope: tuple[str, ...]) ->
 
 class OffersSource(Source):
     name = "offers"
+    series = "monthly"  # the offers online on the day: each month's extract is one period
     rate_limits: ClassVar[dict[str, float]] = {API_HOST: 3}  # sources disagree (3 or 10 per second): the lower one
 
     def __init__(self, *, env: Mapping[str, str] | None = None, max_results: int = MAX_RESULTS) -> None:
@@ -343,52 +344,54 @@ class OffersSource(Source):
     def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
              run_id: str) -> dict[str, int]:
         con.execute(RAW_DDL)
-        landed = landing.latest(self.name, landed_name(settings))
-        if landed is None:
+        # every month's extract, one period each (the month it landed)
+        extracts = landing.series(self.name, landed_name(settings), "monthly")
+        if not extracts:
             # skipped (no credentials) or never fetched: an empty table keeps the models buildable
             log.warning("offers: nothing landed for %s, raw.offers_job_offers is empty", settings.territory.label)
             return {"raw.offers_job_offers": 0}
-        con.execute(
-            f"""
-            insert into raw.offers_job_offers
-            with responses as (
-                select json from read_ndjson_objects({sql_literal(landed.path)})
-            ),
-            offers as (
+        for landed in extracts:
+            con.execute(
+                f"""
+                insert into raw.offers_job_offers
+                with responses as (
+                    select json from read_ndjson_objects({sql_literal(landed.path)})
+                ),
+                offers as (
+                    select
+                        json_extract_string(json, '$.query.codeROME') as query_rome,
+                        unnest(json_extract(json, '$.resultats[*]')) as o
+                    from responses
+                )
                 select
-                    json_extract_string(json, '$.query.codeROME') as query_rome,
-                    unnest(json_extract(json, '$.resultats[*]')) as o
-                from responses
+                    json_extract_string(o, '$.id'),
+                    json_extract_string(o, '$.intitule'),
+                    json_extract_string(o, '$.romeCode'),
+                    json_extract_string(o, '$.romeLibelle'),
+                    json_extract_string(o, '$.appellationlibelle'),
+                    json_extract_string(o, '$.dateCreation'),
+                    json_extract_string(o, '$.dateActualisation'),
+                    json_extract_string(o, '$.lieuTravail.libelle'),
+                    json_extract_string(o, '$.lieuTravail.commune'),
+                    json_extract_string(o, '$.lieuTravail.codePostal'),
+                    -- "972 - FORT DE FRANCE": the département is the label's prefix (commune may be
+                    -- missing); "France", a région or a country is no département
+                    case when regexp_full_match(trim(split_part(json_extract_string(o, '$.lieuTravail.libelle'),
+                                                                ' - ', 1)), '{DEPARTEMENT_SQL}')
+                        then trim(split_part(json_extract_string(o, '$.lieuTravail.libelle'), ' - ', 1)) end,
+                    json_extract_string(o, '$.typeContrat'),
+                    json_extract_string(o, '$.natureContrat'),
+                    json_extract_string(o, '$.experienceExige'),
+                    json_extract_string(o, '$.qualificationCode'),
+                    json_extract_string(o, '$.codeNAF'),
+                    json_extract_string(o, '$.secteurActiviteLibelle'),
+                    json_extract_string(o, '$.entreprise.nom'),
+                    json_extract_string(o, '$.salaire.libelle'),
+                    cast(json_extract(o, '$.offresManqueCandidats') as boolean),
+                    query_rome,
+                    {provenance_select(landed, run_id)}
+                from offers
+                qualify row_number() over (partition by json_extract_string(o, '$.id')) = 1
+                """
             )
-            select
-                json_extract_string(o, '$.id'),
-                json_extract_string(o, '$.intitule'),
-                json_extract_string(o, '$.romeCode'),
-                json_extract_string(o, '$.romeLibelle'),
-                json_extract_string(o, '$.appellationlibelle'),
-                json_extract_string(o, '$.dateCreation'),
-                json_extract_string(o, '$.dateActualisation'),
-                json_extract_string(o, '$.lieuTravail.libelle'),
-                json_extract_string(o, '$.lieuTravail.commune'),
-                json_extract_string(o, '$.lieuTravail.codePostal'),
-                -- "972 - FORT DE FRANCE": the département is the label's prefix (commune may be
-                -- missing); "France", a région or a country is no département
-                case when regexp_full_match(trim(split_part(json_extract_string(o, '$.lieuTravail.libelle'),
-                                                            ' - ', 1)), '{DEPARTEMENT_SQL}')
-                    then trim(split_part(json_extract_string(o, '$.lieuTravail.libelle'), ' - ', 1)) end,
-                json_extract_string(o, '$.typeContrat'),
-                json_extract_string(o, '$.natureContrat'),
-                json_extract_string(o, '$.experienceExige'),
-                json_extract_string(o, '$.qualificationCode'),
-                json_extract_string(o, '$.codeNAF'),
-                json_extract_string(o, '$.secteurActiviteLibelle'),
-                json_extract_string(o, '$.entreprise.nom'),
-                json_extract_string(o, '$.salaire.libelle'),
-                cast(json_extract(o, '$.offresManqueCandidats') as boolean),
-                query_rome,
-                {provenance_select(landed, run_id)}
-            from offers
-            qualify row_number() over (partition by json_extract_string(o, '$.id')) = 1
-            """
-        )
         return {"raw.offers_job_offers": table_rows(con, "raw.offers_job_offers")}

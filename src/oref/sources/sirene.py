@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from oref.config import Settings
 from oref.errors import HttpError, SourceError
 from oref.http import Download
-from oref.landing import LandingZone
+from oref.landing import LandedFile, LandingZone
 from oref.reference import naf_codes
 from oref.sources.base import (
     FetchContext,
@@ -190,6 +190,7 @@ def validation_frame(pages: list[dict[str, Any]], scope: tuple[str, ...]) -> pd.
 
 class SireneSource(Source):
     name = "sirene"
+    series = "monthly"  # the register as of the day: each month's extract is one period
     rate_limits: ClassVar[dict[str, float]] = {HOST: 7}  # the API answers 429 beyond 7 requests per second
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
@@ -257,12 +258,18 @@ class SireneSource(Source):
 
     def load(self, con: duckdb.DuckDBPyConnection, settings: Settings, landing: LandingZone,
              run_id: str) -> dict[str, int]:
-        landed = landing.require(self.name, landed_name(settings))
+        name = landed_name(settings)
+        landing.require(self.name, name)  # fails naming the source when nothing has landed
+        # every month's extract, one period each (the month it landed)
+        con.execute("create or replace table raw.sirene_establishments as " + " union all ".join(
+            f"({self._select(landed, run_id)})" for landed in landing.series(self.name, name, "monthly")))
+        return {"raw.sirene_establishments": table_rows(con, "raw.sirene_establishments")}
+
+    @staticmethod
+    def _select(landed: LandedFile, run_id: str) -> str:
         # DuckDB's JSON reader unnests pages -> companies -> matching establishments; a company seen on
         # two pages (result set shifting while paging) keeps one row per SIRET.
-        con.execute(
-            f"""
-            create or replace table raw.sirene_establishments as
+        return f"""
             with pages as (
                 select json from read_ndjson_objects({sql_literal(landed.path)})
             ),
@@ -294,5 +301,3 @@ class SireneSource(Source):
             from establishments
             qualify row_number() over (partition by json_extract_string(e, '$.siret')) = 1
             """
-        )
-        return {"raw.sirene_establishments": table_rows(con, "raw.sirene_establishments")}

@@ -191,6 +191,7 @@ def validation_frame(rows: Sequence[dict[str, str | None]]) -> pd.DataFrame:
 
 class TensionsSource(Source):
     name = "tensions"
+    series = "yearly"  # one workbook a year at one URL: each year landed is one period
     rate_limits: ClassVar[dict[str, float]] = {"statistiques.francetravail.org": 1.0}  # one workbook: be polite
 
     def fetch(self, ctx: FetchContext) -> FetchResult:
@@ -224,28 +225,33 @@ class TensionsSource(Source):
              run_id: str) -> dict[str, int]:
         import pandas as pd
 
-        landed = landing.require(self.name, LANDED_NAME)
+        landing.require(self.name, LANDED_NAME)  # fails naming the source when nothing has landed
         regions, departements = scope_codes(settings)
         wanted = {"national": None, "region": regions, "departement": departements}
-        rows = []
-        for r in read_tensions(landed.path, file=LANDED_NAME):
-            codes = wanted[str(r["territory_level"])]
-            if codes is None or r["territory_code"] in codes:
-                rows.append(r)
         level = "region" if settings.territory.kind == "region" else "departement"
-        if not any(r["territory_level"] == level and r["territory_code"] == settings.territory.code for r in rows):
-            raise SourceError(self.name, f"no {level} rows for {settings.territory.label} in the workbook",
-                              file=LANDED_NAME)
-        frame = pd.DataFrame([[r.get(c) for c in RAW_COLUMNS] for r in rows], columns=RAW_COLUMNS, dtype="object")
         columns = ", ".join(f"{c} varchar" for c in RAW_COLUMNS)
         con.execute(f"create or replace table raw.tensions_indicators ({columns}, _source varchar, "
                     "_source_url varchar, _file_sha256 varchar, _vintage varchar, _fetched_at timestamp, "
                     "_run_id varchar)")
-        con.register("tensions_frame", frame)
-        try:
-            con.execute(f"insert into raw.tensions_indicators select {', '.join(RAW_COLUMNS)}, "
-                        f"{provenance_select(landed, run_id)} from tensions_frame")
-        finally:
-            con.unregister("tensions_frame")
+        # one workbook per year at one URL: every year landed is one period (a small file: a
+        # few hundred rows in scope, held as a frame)
+        for landed in landing.series(self.name, LANDED_NAME, "yearly"):
+            rows = []
+            for r in read_tensions(landed.path, file=LANDED_NAME):
+                codes = wanted[str(r["territory_level"])]
+                if codes is None or r["territory_code"] in codes:
+                    rows.append(r)
+            if not any(r["territory_level"] == level and r["territory_code"] == settings.territory.code
+                       for r in rows):
+                raise SourceError(self.name, f"no {level} rows for {settings.territory.label} in the workbook "
+                                  f"of {landed.data_vintage}", file=LANDED_NAME)
+            frame = pd.DataFrame([[r.get(c) for c in RAW_COLUMNS] for r in rows], columns=RAW_COLUMNS,
+                                 dtype="object")
+            con.register("tensions_frame", frame)
+            try:
+                con.execute(f"insert into raw.tensions_indicators select {', '.join(RAW_COLUMNS)}, "
+                            f"{provenance_select(landed, run_id)} from tensions_frame")
+            finally:
+                con.unregister("tensions_frame")
         row = con.execute("select count(*) from raw.tensions_indicators").fetchone()
         return {"raw.tensions_indicators": int(row[0]) if row else 0}
