@@ -68,6 +68,9 @@ REGION_DEPARTEMENTS: dict[str, tuple[str, ...]] = {
     "93": ("04", "05", "06", "13", "83", "84"),
     "94": ("2A", "2B"),
 }
+# the 101 départements of the COG, in code order (2A and 2B between 19 and 21, the DROM last)
+ALL_DEPARTEMENTS: tuple[str, ...] = tuple(sorted(
+    (d for codes in REGION_DEPARTEMENTS.values() for d in codes), key=lambda d: (len(d), d.replace("2A", "20A").replace("2B", "20B"))))
 
 
 def parse_comparison(raw: str | None) -> tuple[str, ...]:
@@ -96,18 +99,29 @@ class Territory:
 
     @classmethod
     def parse(cls, raw: str) -> Territory:
+        """``972``, ``2A`` or ``reg:02``; a code that is not one of the 101 départements or 18 régions
+        of the COG (``00``, ``reg:99``) is refused with the valid forms listed."""
         value = raw.strip()
+        valid = ("valid forms: a département code, one of " + ", ".join(ALL_DEPARTEMENTS)
+                 + "; or 'reg:' and a région code, one of " + ", ".join(sorted(REGION_DEPARTEMENTS)))
         if value.lower().startswith("reg:"):
             code = value[4:].strip()
             if not _REGION_RE.match(code):
                 raise ConfigError(f"OREF_TERRITORY={raw!r}: a région code is two digits, e.g. 'reg:02'")
+            if code not in REGION_DEPARTEMENTS:
+                raise ConfigError(f"OREF_TERRITORY={raw!r}: no région has the code {code!r}; {valid}")
             return cls("region", code)
         code = value.upper()
+        if code in ("FR", "FRANCE"):
+            raise ConfigError(f"OREF_TERRITORY={raw!r}: a run observes one département or one région; France "
+                              "entière is published beside it as the comparison of every run")
         if not _DEPT_RE.match(code):
             raise ConfigError(
                 f"OREF_TERRITORY={raw!r}: expected a département code (e.g. '972', '2A', '75') "
                 "or 'reg:NN' for a région"
             )
+        if code not in ALL_DEPARTEMENTS:
+            raise ConfigError(f"OREF_TERRITORY={raw!r}: no département has the code {code!r}; {valid}")
         return cls("departement", code)
 
     @property

@@ -27,10 +27,22 @@ def test_region_where_clause_does_not_collide_with_aisne() -> None:
     assert Territory.parse("02").ods_where() == 'code_departement="02"'
 
 
-@pytest.mark.parametrize("raw", ["9721", "reg:2", "Martinique", ""])
+@pytest.mark.parametrize("raw", ["9721", "reg:2", "Martinique", "", "00", "20", "975", "96", "reg:99", "reg:05",
+                                 "FR"])
 def test_bad_territory_is_refused_with_the_variable_named(raw: str) -> None:
     with pytest.raises(ConfigError, match="OREF_TERRITORY"):
         Territory.parse(raw)
+
+
+def test_a_code_no_territory_has_is_refused_with_the_valid_forms_listed() -> None:
+    with pytest.raises(ConfigError) as info:
+        Territory.parse("00")
+    message = str(info.value)
+    assert message.startswith("OREF_TERRITORY='00': no département has the code '00'; valid forms:")
+    assert "01, 02, 03" in message and "19, 2A, 2B, 21" in message and "974, 976" in message
+    assert "'reg:' and a région code, one of 01, 02, 03, 04, 06, 11, 24" in message
+    with pytest.raises(ConfigError, match="no région has the code '99'"):
+        Territory.parse("reg:99")
 
 
 def test_bad_mode_is_refused() -> None:
