@@ -70,7 +70,8 @@ REGION_DEPARTEMENTS: dict[str, tuple[str, ...]] = {
 }
 # the 101 départements of the COG, in code order (2A and 2B between 19 and 21, the DROM last)
 ALL_DEPARTEMENTS: tuple[str, ...] = tuple(sorted(
-    (d for codes in REGION_DEPARTEMENTS.values() for d in codes), key=lambda d: (len(d), d.replace("2A", "20A").replace("2B", "20B"))))
+    (d for codes in REGION_DEPARTEMENTS.values() for d in codes),
+    key=lambda d: (len(d), d.replace("2A", "20A").replace("2B", "20B"))))
 
 
 def parse_comparison(raw: str | None) -> tuple[str, ...]:

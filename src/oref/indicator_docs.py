@@ -65,7 +65,8 @@ def _target(row: dict[str, str]) -> str:
     return text or value
 
 
-ORIGIN_COLUMNS = ("source_code", "periods", "departements", "territory_levels", "origin", "note_fr")
+ORIGIN_COLUMNS = ("source_code", "indicator_codes", "periods", "departements", "territory_levels", "origin",
+                  "note_fr")
 
 
 def _origin_scope(rule: dict[str, str], others: list[dict[str, str]]) -> str:
@@ -76,7 +77,7 @@ def _origin_scope(rule: dict[str, str], others: list[dict[str, str]]) -> str:
         parts.append(", ".join(rule["periods"].split(";")))
     if rule["departements"]:
         parts.append("départements " + ", ".join(rule["departements"].split(";")))
-    elif any(o["departements"] for o in others):
+    elif parts and any(o["departements"] for o in others):
         parts.append("autres départements")
     if rule["territory_levels"]:
         parts.append("niveaux " + ", ".join(rule["territory_levels"].split(";")))
@@ -85,11 +86,12 @@ def _origin_scope(rule: dict[str, str], others: list[dict[str, str]]) -> str:
     return ", ".join(parts)
 
 
-def _origin_lines(sources: list[str], origins: list[dict[str, str]]) -> list[str]:
+def _origin_lines(code: str, sources: list[str], origins: list[dict[str, str]]) -> list[str]:
     """Per source of an indicator, what the demonstration snapshot holds: real or synthetic, where."""
     lines = []
     for source in sources:
-        rules = [r for r in origins if r["source_code"] == source]
+        rules = [r for r in origins if r["source_code"] == source
+                 and (not r["indicator_codes"] or code in r["indicator_codes"].split(";"))]
         # the most precise rules first, as mart_indicators applies them
         rules.sort(key=lambda r: -sum(bool(r[k]) for k in ("periods", "departements", "territory_levels")))
         for rule in rules:
@@ -175,7 +177,8 @@ def render(catalogue: list[dict[str, str]], preconisations: list[dict[str, str]]
             if sources:
                 lines += ["**Sources (pipeline).** " + ", ".join(f"`{s}`" for s in sources), ""]
             if sources and origins:
-                lines += ["**Jeu de démonstration (mode snapshot).**", "", *_origin_lines(sources, origins), ""]
+                lines += ["**Jeu de démonstration (mode snapshot).**", "",
+                          *_origin_lines(row["indicator_code"], sources, origins), ""]
             if row["model"]:
                 lines += [f"**Calcul.** Modèle dbt [`{row['model']}`]({MODELS_LINK}/{row['model']}.sql).", ""]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -30,8 +30,14 @@ def _manifest() -> list[dict[str, object]]:
 def test_every_source_has_a_rule_for_every_other_case() -> None:
     rules = _seed("snapshot_data_origin")
     sources = {row["source_code"] for row in _seed("sources")}
-    catch_all = {r["source_code"] for r in rules if not (r["periods"] or r["departements"] or r["territory_levels"])}
+    catch_all = {r["source_code"] for r in rules
+                 if not (r["indicator_codes"] or r["periods"] or r["departements"] or r["territory_levels"])}
     assert catch_all == sources
+    # a rule naming indicators names indicators of its source
+    catalogue = {row["indicator_code"]: row["source_codes"].split(";") for row in _seed("indicator_catalogue")}
+    for rule in rules:
+        for code in filter(None, rule["indicator_codes"].split(";")):
+            assert rule["source_code"] in catalogue[code], (code, rule["source_code"])
     assert {r["origin"] for r in rules} <= {"réel", "synthétique"}
 
 
@@ -57,5 +63,5 @@ def test_the_real_bmo_vintages_are_the_ones_the_manifest_calls_real() -> None:
     assert bmo["base_open_data_bmo_2025.xlsx"]["kind"] == "derived-from-real"
     assert "REAL rows" in str(bmo["base_open_data_bmo_2025.xlsx"]["description"])
     rules = {(r["periods"], r["departements"]): r["origin"] for r in _seed("snapshot_data_origin")
-             if r["source_code"] == "bmo"}
+             if r["source_code"] == "bmo" and not r["indicator_codes"]}
     assert rules == {("2024", ""): "réel", ("2025", "971;972"): "réel", ("", ""): "synthétique"}

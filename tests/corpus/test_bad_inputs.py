@@ -60,6 +60,7 @@ TENSIONS = Path("statistiques.francetravail.org/offres/Handlers/HTFile.ashx")
 BMO_API = Path("www.data.gouv.fr/api/1/datasets/561fa564c751df4f2acdbb48")
 BMO = Path("static.data.gouv.fr/resources/enquete-besoins-en-main-doeuvre-bmo/20250423-101500/"
            "base_open_data_bmo_2025.xlsx")
+BMO_INDEX = Path("www.data.gouv.fr/api/1/datasets/561fa564c751df4f2acdbb48/index.json")
 GEO = Path("www.insee.fr/fr/statistiques/fichier/8377162/v_commune_2025.csv")
 SIRENE = Path("recherche-entreprises.api.gouv.fr/search")
 OFFERS = Path("api.francetravail.io/partenaire/offresdemploi/v2/offres/search")
@@ -210,9 +211,13 @@ def arcep_drop_last_quarter(sheet: openpyxl.worksheet.worksheet.Worksheet) -> No
 
 
 def bmo_small(year: int = 2025, met: str = "25") -> Callable[[Path], None]:
-    """The BMO dataset listing one small workbook (FAP2021 codes, Martinique and Guadeloupe)."""
+    """The BMO dataset listing one small workbook (FAP2021 codes, Martinique and Guadeloupe): the
+    2025 resource alone, so that the bundled real 2024 workbook does not land beside the case."""
     def mutate(root: Path) -> None:
         _replace(root, BMO, small_bmo_workbook(year, met))
+        document = json.loads((SNAPSHOT / BMO_INDEX).read_text("utf-8"))
+        document["resources"] = [r for r in document["resources"] if r["title"].endswith("2025")]
+        _replace(root, BMO_INDEX, json.dumps(document).encode())
     return mutate
 
 

@@ -52,10 +52,11 @@ def test_bmo_lands_every_listed_year_zipped_or_not(sources: SourceHarness) -> No
         settings = sources.settings(server, "972", snapshot=snapshot, max_retries=0)
         result = sources.fetch(settings, BmoSource())
         _, con = sources.load(settings, BmoSource())
-    assert result.status == "landed" and result.rows == 52_776 + 2  # the national 2025 workbook + the 2019 one
+    # the national 2025 workbook, the real national 2024 one and the 2019 zip
+    assert result.status == "landed" and result.rows == 52_776 + 53_443 + 2
     by_year = dict(con.execute("select survey_year, nomenclature_version || '/' || basin_column "
                                "from raw.bmo_recruitment_needs group by all").fetchall())
-    assert by_year == {2019: "FAP2009/BE19", 2025: "FAP2021/BE25"}
+    assert by_year == {2019: "FAP2009/BE19", 2024: "FAP2021/BE24", 2025: "FAP2021/BE25"}
     # the secret mark stays text in raw; staging turns it into NULL + a flag
     assert con.execute("select met from raw.bmo_recruitment_needs where survey_year = 2019 "
                        "and basin_code = '203'").fetchone() == ("*",)

@@ -86,11 +86,13 @@ origin_rules as (
         source_code,
         origin,
         note_fr,
+        string_split(indicator_codes, ';') as indicator_codes,
         string_split(periods, ';') as periods,
         string_split(departements, ';') as departements,
         string_split(territory_levels, ';') as territory_levels,
-        cast(periods is not null as integer) + cast(departements is not null as integer)
-        + cast(territory_levels is not null as integer) as rule_precision
+        cast(indicator_codes is not null as integer) + cast(periods is not null as integer)
+        + cast(departements is not null as integer) + cast(territory_levels is not null as integer)
+            as rule_precision
     from {{ ref('snapshot_data_origin') }}
 ),
 
@@ -106,8 +108,8 @@ row_sources as (
     cross join unnest(string_split(c.source_codes, ';')) as s (source_code)
 ),
 
--- the rules that apply to a row's source: its period and level listed (or any), and every
--- département of its territory listed (or any)
+-- the rules that apply to a row's source: its indicator, period and level listed (or any), and
+-- every département of its territory listed (or any)
 matching_rules as (
     select
         rs.indicator_code,
@@ -122,6 +124,7 @@ matching_rules as (
     inner join origin_rules as r
         on
             rs.source_code = r.source_code
+            and (r.indicator_codes is null or list_contains(r.indicator_codes, rs.indicator_code))
             and (r.periods is null or list_contains(r.periods, rs.period))
             and (r.territory_levels is null or list_contains(r.territory_levels, rs.territory_level))
     left join territory_departements as td

@@ -23,6 +23,7 @@ indicators as (
         value,
         suppressed_count,
         source_vintage,
+        data_origin,
         coalesce(series_definition, '') as series_definition
     from {{ ref('mart_indicators') }}
     where territory_level in ('departement', 'region', 'pays') and value is not null
@@ -104,6 +105,7 @@ latest as (
         l.suppressed_count,
         l.source_vintage,
         l.series_definition,
+        l.data_origin,
         p.period as previous_period,
         p.value as previous_value,
         case
@@ -170,6 +172,7 @@ final as (
         cast(t.trend as varchar) as trend,
         cast(nullif(t.series_definition, '') as varchar) as series_definition,
         cast(t.series_note as varchar) as series_note,
+        cast(t.data_origin as varchar) as data_origin,
         cast(c.target_value as double precision) as target_value,
         cast(c.target_fr as varchar) as target_label,
         cast(case

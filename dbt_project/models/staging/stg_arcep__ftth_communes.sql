@@ -14,12 +14,7 @@ renamed as (
         premises_source,
         cast(premises_under_construction as double) as premises_under_construction,
         data_quarter,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
 )
 

@@ -16,12 +16,7 @@ renamed as (
             + interval 1 month - interval 1 day as date
         ) as quarter_end_date,
         cast(connectable as double) as ftth_connectable_premises,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
 )
 

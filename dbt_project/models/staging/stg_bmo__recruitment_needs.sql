@@ -37,12 +37,7 @@ renamed as (
         coalesce(trim(smet) = '*', false) as is_seasonal_suppressed,
         nomenclature_version,
         basin_column,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
 )
 

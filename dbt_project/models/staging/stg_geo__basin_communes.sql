@@ -28,12 +28,7 @@ renamed as (
             when commune_code like '97%' then left(commune_code, 3)
             else left(commune_code, 2)
         end as department_code,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from cleaned
 )
 

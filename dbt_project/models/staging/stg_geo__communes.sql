@@ -16,12 +16,7 @@ renamed as (
         tncc as name_type_code,
         ncc as commune_name_upper,
         nccenr as commune_name_rich,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
     -- The COG also lists delegated and associated communes and the municipal arrondissements of
     -- Paris, Lyon and Marseille (COMD, COMA, ARM): only current communes (COM) belong to an EPCI

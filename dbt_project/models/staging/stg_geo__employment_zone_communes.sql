@@ -14,12 +14,7 @@ renamed as (
         ze2020_partie_reg as employment_zone_regional_part_code,
         dep as department_code,
         reg as region_code,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
 )
 

@@ -91,12 +91,7 @@ renamed as (
         code_region as region_code,
         nom_departement as department_name,
         code_departement as department_code,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
 )
 

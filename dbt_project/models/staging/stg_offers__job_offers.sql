@@ -29,12 +29,7 @@ renamed as (
         company_name,
         salary_label,
         coalesce(is_short_of_candidates, false) as is_short_of_candidates,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
 )
 

@@ -13,12 +13,7 @@ renamed as (
         trim(
             regexp_replace(replace(nsf_intitule, '''''', ''''), '\s+', ' ', 'g')
         ) as nsf_label,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
 )
 

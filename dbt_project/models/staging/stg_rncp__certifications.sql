@@ -37,12 +37,7 @@ renamed as (
             when 'Non' then false
         end as has_partial_validation,
         actif = 'ACTIVE' as is_active,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
 )
 

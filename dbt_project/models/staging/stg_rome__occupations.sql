@@ -22,12 +22,7 @@ renamed as (
         case emploi_cadre when 'O' then true when 'N' then false end as is_executive,
         code_rome = code_rome_parent as is_v3_sheet,
         rome_version,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
 )
 

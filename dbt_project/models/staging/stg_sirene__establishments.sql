@@ -30,12 +30,7 @@ renamed as (
         etat_administratif = 'A' as is_active,
         is_siege as is_head_office,
         siege_commune_code as head_office_commune_code,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
 )
 

@@ -39,12 +39,7 @@ renamed as (
         tension is null
         and tension_valeurs_imputees_volumetrie_insuffisante is not null as is_tension_imputed,
         sheet_name,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
 )
 

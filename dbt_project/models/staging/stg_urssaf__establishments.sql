@@ -33,12 +33,7 @@ renamed as (
         -- a blank cell in the file stays NULL: unknown, not zero
         cast(establishments as integer) as establishments,
         cast(headcount as integer) as headcount,
-        _source as source_name,
-        _source_url as source_url,
-        _file_sha256 as file_sha256,
-        _vintage as source_vintage,
-        _fetched_at as fetched_at,
-        _run_id as load_run_id
+        {{ provenance_columns() }}
     from source
 )
 

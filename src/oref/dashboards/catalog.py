@@ -154,7 +154,9 @@ l'indicateur et de sa cible. Une variation sur un an (indicateurs « Évolution�
 croissance est favorable même quand elle ralentit ; elle n'est pas calculée, donc absente, quand l'une des deux
 années compte des cellules sous secret statistique. **Cliquez sur le nom d'un indicateur** pour déplier sa
 définition, sa formule, sa source et son millésime. Le filtre « Territoire » montre les mêmes indicateurs pour un
-territoire de comparaison ou pour la France entière (quand la source est nationale)."""
+territoire de comparaison ou pour la France entière (quand la source est nationale). Avec le jeu de démonstration,
+la mention « synthétique » à côté d'un indicateur signale un chiffre généré dans la forme de la source : ce n'est
+pas un chiffre officiel (colonne data_origin des tables, détail dans docs/indicators.md)."""
 
 
 # --- 1 Filière ---------------------------------------------------------------------------------

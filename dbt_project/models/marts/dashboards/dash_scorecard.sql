@@ -29,6 +29,8 @@ scorecard as (
         status,
         suppressed_count,
         source_vintage,
+        series_note,
+        data_origin,
         run_id
     from {{ ref('mart_preconisation_scorecard') }}
 ),
@@ -100,7 +102,17 @@ final as (
             || '. Source : ' || replace({{ html_escape('source_fr') }}, '"', '&quot;')
             || ', millésime '
             || replace({{ html_escape("coalesce(source_vintage, 'inconnu')") }}, '"', '&quot;')
+            || coalesce('. Attention, ' || replace({{ html_escape('series_note') }}, '"', '&quot;'), '')
             || '.">' || {{ html_escape('indicator_label') }} || '</a>'
+            -- a figure of the demonstration snapshot that is not the published one says so
+            || case
+                when data_origin = 'synthétique'
+                    then
+                        ' <span style="color:#8a5a00;font-size:85%" title="Jeu de démonstration : '
+                        || 'chiffre généré dans la forme de la source, pas un chiffre officiel">'
+                        || '· synthétique</span>'
+                else ''
+            end
             as varchar
         ) as indicator_html,
         cast(definition_fr as varchar) as definition,
@@ -157,6 +169,7 @@ final as (
         cast(suppressed_count as integer) as suppressed_count,
         cast(1 as integer) as indicator_count,
         cast(source_vintage as varchar) as source_vintage,
+        cast(data_origin as varchar) as data_origin,
         cast(run_id as varchar) as run_id
     from joined
 )
