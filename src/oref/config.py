@@ -145,6 +145,15 @@ class Territory:
             raise ConfigError(f"unknown région code {self.code!r}") from None
 
 
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{name}={text!r}: expected a whole number, 1 or more")
+    return int(text)
+
+
 def parse_drift_severity(value: str | None) -> Literal["warn", "error"]:
     """``OREF_DRIFT_SEVERITY``: ``warn`` (default) or ``error`` (a drift blocks the publication)."""
     text = (value or "warn").strip().lower()
@@ -183,6 +192,8 @@ class Settings:
     # the whole of one HTTP call, retries included: a server trickling bytes never hits read_timeout
     total_timeout: float = 600.0
     max_retries: int = 4
+    # sources fetched at once by `oref run`/`oref fetch` (each host keeps its rate limit across them)
+    fetch_workers: int = 4
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     max_download_bytes: int = 2 * 1024**3
@@ -240,6 +251,7 @@ class Settings:
                 read_timeout=float(env.get("OREF_HTTP_READ_TIMEOUT") or "120"),
                 total_timeout=float(env.get("OREF_HTTP_TOTAL_TIMEOUT") or "600"),
                 max_retries=int(env.get("OREF_HTTP_MAX_RETRIES") or "4"),
+                fetch_workers=_positive_int(env, "OREF_FETCH_WORKERS", 4),
                 backoff_base=float(env.get("OREF_HTTP_BACKOFF_BASE") or "1.0"),
                 france_travail_client_id=client_id,
                 france_travail_client_secret=client_secret,

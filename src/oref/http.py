@@ -118,6 +118,22 @@ class _HostLimiter:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+class HostLimiters:
+    """Per-host request pacing shared by the HTTP clients of sources fetched at once: two sources
+    on one host (data.gouv.fr) share its pace, at the stricter of their limits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_host: dict[str, _HostLimiter] = {}
+
+    def for_limits(self, rate_limits: Mapping[str, float]) -> dict[str, _HostLimiter]:
+        with self._lock:
+            for host, rps in rate_limits.items():
+                limiter = self._by_host.setdefault(host, _HostLimiter(1.0 / rps))
+                limiter.min_interval = max(limiter.min_interval, 1.0 / rps)
+            return {host: self._by_host[host] for host in rate_limits}
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
     if not value:
@@ -141,13 +157,16 @@ class HttpClient:
         rate_limits: Mapping[str, float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
+        shared_limiters: HostLimiters | None = None,
     ) -> None:
         self.settings = settings
         self._sleep = sleep
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = settings.user_agent
         # requests per second allowed per host; snapshot URLs are keyed by their real host too
-        self._limiters = {host: _HostLimiter(1.0 / rps) for host, rps in (rate_limits or {}).items()}
+        limits = rate_limits or {}
+        self._limiters = (shared_limiters.for_limits(limits) if shared_limiters is not None
+                          else {host: _HostLimiter(1.0 / rps) for host, rps in limits.items()})
         self.requests_made = 0
 
     def close(self) -> None:

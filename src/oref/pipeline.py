@@ -19,6 +19,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from oref import dbt
 from oref.config import Settings
 from oref.errors import OrefError, QualityGateError, SourceError
 from oref.fingerprint import fingerprint, unchanged_since
-from oref.http import HttpClient
+from oref.http import HostLimiters, HttpClient
 from oref.landing import LandedFile, LandingZone, vintage_key
 from oref.opendata import PostPublish, after_publish
 from oref.pause import pause_at
@@ -261,12 +262,14 @@ def _accept_stale(settings: Settings, run_id: str, stale: list[SourceStatus]) ->
 
 
 # --- fetch --------------------------------------------------------------------------------------
-def fetch_source(settings: Settings, name: str, run_id: str, *, refresh: bool = False) -> FetchResult:
-    """Fetch one source; raises ``SourceError`` (after recording its checks) when it fails."""
+def fetch_source(settings: Settings, name: str, run_id: str, *, refresh: bool = False,
+                 limiters: HostLimiters | None = None) -> FetchResult:
+    """Fetch one source; raises ``SourceError`` (after recording its checks) when it fails.
+    ``limiters``: the per-host pacing shared with the sources fetched at the same time."""
     started = now()
     source = get_source(name)
     landing = LandingZone(settings)
-    with HttpClient(settings, rate_limits=source.rate_limits) as http:
+    with HttpClient(settings, rate_limits=source.rate_limits, shared_limiters=limiters) as http:
         ctx = FetchContext(settings=settings, http=http, landing=landing, run_id=run_id, refresh=refresh)
         try:
             result = source.fetch(ctx)
@@ -290,23 +293,41 @@ def fetch_source(settings: Settings, name: str, run_id: str, *, refresh: bool = 
 
 def fetch_all(settings: Settings, run_id: str, progress: Progress = print,
               names: tuple[str, ...] = SOURCE_NAMES, *, refresh: tuple[str, ...] = ()) -> list[FetchResult]:
-    """Fetch every source; one failing source does not stop the others. ``refresh``: sources whose
-    monthly API extract is fetched anew even when this month's has landed (``--refresh SOURCE``)."""
-    results: list[FetchResult] = []
-    for index, name in enumerate(names, 1):
+    """Fetch every source, ``settings.fetch_workers`` at a time (``OREF_FETCH_WORKERS``); one failing
+    source does not stop the others. Each host keeps its rate limit across the sources fetched at
+    once (``HostLimiters``), so the wall time is about the slowest source's, not the sum. Results
+    come back in ``names`` order. ``refresh``: sources whose monthly API extract is fetched anew
+    even when this month's has landed (``--refresh SOURCE``)."""
+    limiters = HostLimiters()
+    total = len(names)
+
+    def one(name: str) -> tuple[FetchResult, float]:
         started = time.monotonic()
-        progress(f"[fetch {index}/{len(names)}] {name} ...")
         try:
-            result = fetch_source(settings, name, run_id, refresh=name in refresh)
+            result = fetch_source(settings, name, run_id, refresh=name in refresh, limiters=limiters)
         except (OrefError, OSError) as exc:
             result = FetchResult(name, "failed", message=str(exc) if isinstance(exc, OrefError)
                                  else f"source '{name}': {describe_failure('fetch', exc)}")
-        results.append(result)
-        if index == 1:
-            pause_at(settings, "fetch", run_id)  # fault injection for the crash tests (oref.pause)
-        progress(f"[fetch {index}/{len(names)}] {name}: {result.status} ({result.rows} rows, "
-                 f"{time.monotonic() - started:.1f}s){' — ' + result.message if result.status == 'failed' else ''}")
-    return results
+        return result, time.monotonic() - started
+
+    by_name: dict[str, FetchResult] = {}
+    # the paced API sources (they mostly wait for their rate limit) start first, so that their waits
+    # overlap the parsing of the big files, which holds the interpreter
+    order = sorted(enumerate(names, 1), key=lambda item: not get_source(item[1]).rate_limits)
+    with ThreadPoolExecutor(max_workers=max(1, settings.fetch_workers), thread_name_prefix="fetch") as pool:
+        futures = {}
+        for index, name in order:
+            progress(f"[fetch {index}/{total}] {name} ...")
+            futures[pool.submit(one, name)] = (index, name)
+        for future in as_completed(futures):
+            index, name = futures[future]
+            result, seconds = future.result()
+            by_name[name] = result
+            progress(f"[fetch {index}/{total}] {name}: {result.status} ({result.rows} rows, {seconds:.1f}s)"
+                     f"{' — ' + result.message if result.status == 'failed' else ''}")
+            if len(by_name) == 1:
+                pause_at(settings, "fetch", run_id)  # fault injection for the crash tests (oref.pause)
+    return [by_name[name] for name in names]
 
 
 # --- build --------------------------------------------------------------------------------------

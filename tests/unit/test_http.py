@@ -4,6 +4,7 @@ dropped connections, the total deadline, invalid JSON and redirect loops."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from pathlib import Path
 
@@ -162,3 +163,38 @@ def test_retry_after_http_date() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == pytest.approx(10.0)
     assert parse_retry_after("12") == 12.0
     assert parse_retry_after("soon") is None
+
+
+def test_clients_of_sources_fetched_at_once_share_a_host_pace(snapshot: Path, tmp_path: Path) -> None:
+    """Two sources on one host, fetched in two threads, keep the host's stricter rate between them."""
+    import threading
+
+    from oref.http import HostLimiters
+
+    limiters = HostLimiters()
+    settings = Settings(territory=Territory("departement", "972"), data_dir=tmp_path / "data",
+                        source_mode="snapshot", max_retries=0)
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def fetch(server: ReplayServer, rps: float) -> None:
+        with HttpClient(settings.with_(replay_url=server.base_url), rate_limits={"www.insee.fr": rps},
+                        shared_limiters=limiters) as http:
+            for _ in range(3):
+                http.download(REAL_URL, dest_dir=tmp_path)
+                with lock:
+                    stamps.append(time.monotonic())
+
+    with ReplayServer(snapshot) as server:
+        threads = [threading.Thread(target=fetch, args=(server, rps)) for rps in (10.0, 5.0)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    stamps.sort()
+    # six downloads paced at 5 per second whichever client made them: about 0.2 s apart
+    assert len(stamps) == 6
+    # (a lower bound only: a slow machine makes the gaps longer, never shorter)
+    assert all(b - a >= 0.15 for a, b in itertools.pairwise(stamps)), stamps
+    # the stricter of the two limits holds for every client of the host
+    assert limiters.for_limits({"www.insee.fr": 10.0})["www.insee.fr"].min_interval == pytest.approx(0.2)

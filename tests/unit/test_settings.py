@@ -89,3 +89,10 @@ def test_scope_puts_the_territory_first_without_repeating_it() -> None:
     other = Settings.from_env({"OREF_COMPARISON": ",".join(f"{n:02d}" for n in range(1, 41))})
     assert many.scope_label.startswith("972+39peers-") and len(many.scope_label) < 40
     assert many.scope_label != other.scope_label
+
+
+def test_fetch_workers_default_and_refusal() -> None:
+    assert Settings.from_env({}).fetch_workers == 4
+    assert Settings.from_env({"OREF_FETCH_WORKERS": "1"}).fetch_workers == 1
+    with pytest.raises(ConfigError, match="OREF_FETCH_WORKERS='0': expected a whole number, 1 or more"):
+        Settings.from_env({"OREF_FETCH_WORKERS": "0"})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 # GX logs every decorator it registers at INFO, and draws progress bars: neither helps a run log.
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
+_GX_LOCK = threading.Lock()  # see run_suite
 
 
 # the oref.reference functions a suite may name (they read the dbt seeds)
@@ -50,7 +52,16 @@ def load_suite(path: Path) -> dict[str, Any]:
 
 
 def run_suite(suite_path: Path, frame: pd.DataFrame, *, source: str, target: str) -> list[CheckResult]:
-    """Validate ``frame`` with the suite; one ``CheckResult`` per expectation."""
+    """Validate ``frame`` with the suite; one ``CheckResult`` per expectation.
+
+    One suite at a time in a process: GX 1.x keeps the current context in a process-wide project
+    manager, so two validations in two threads (sources fetched at once) would read each other's.
+    """
+    with _GX_LOCK:
+        return _run_suite(suite_path, frame, source=source, target=target)
+
+
+def _run_suite(suite_path: Path, frame: pd.DataFrame, *, source: str, target: str) -> list[CheckResult]:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
