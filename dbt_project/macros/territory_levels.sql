@@ -42,3 +42,23 @@
         {% if not loop.last -%} union all {%- endif %}
     {%- endfor %}
 {%- endmacro %}
+
+
+{#-
+    Communes grouped by a code (EPCI, zone d'emploi, bassin): one row per code with the département
+    (and its région) holding most of the group's communes, the lowest code on a tie, whether any
+    commune is in the scope (has_communes_in_scope) and whether some lie outside it (is_partial).
+    `relation` has commune_code, department_code, region_code, is_in_scope and the code column.
+-#}
+{% macro communes_grouped_by(relation, code) -%}
+    select
+        {{ code }},
+        department_code,
+        region_code,
+        bool_or(bool_or(is_in_scope)) over (partition by {{ code }}) as has_communes_in_scope,
+        not bool_and(bool_and(is_in_scope)) over (partition by {{ code }}) as is_partial
+    from {{ relation }}
+    where {{ code }} is not null
+    group by {{ code }}, department_code, region_code
+    qualify row_number() over (partition by {{ code }} order by count(*) desc, department_code asc) = 1
+{%- endmacro %}

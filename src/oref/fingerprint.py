@@ -72,14 +72,10 @@ def landed_inputs(settings: Settings, as_of: datetime | None = None) -> dict[str
     read as a series, the sha256 of each period's file, oldest first, joined by ``+``)."""
     landing = LandingZone(settings, as_of=as_of)
     inputs: dict[str, dict[str, str]] = {}
-    for source in SOURCE_NAMES:
-        latest = sorted(landing.latest_by_name(source).items())
-        kind = get_source(source).series
-        if kind != "latest":
-            inputs[source] = {name: "+".join(f.sha256 for f in landing.series(source, name, kind))
-                              for name, _ in latest}
-        else:
-            inputs[source] = {name: landed.sha256 for name, landed in latest}
+    for name in SOURCE_NAMES:
+        source = get_source(name)
+        inputs[name] = {logical: "+".join(f.sha256 for f in source.landed_files(landing, logical))
+                        for logical in sorted(landing.latest_by_name(name))}
     return inputs
 
 

@@ -314,7 +314,7 @@ def fetch_all(settings: Settings, run_id: str, progress: Progress = print,
     # the paced API sources (they mostly wait for their rate limit) start first, so that their waits
     # overlap the parsing of the big files, which holds the interpreter
     order = sorted(enumerate(names, 1), key=lambda item: not get_source(item[1]).rate_limits)
-    with ThreadPoolExecutor(max_workers=max(1, settings.fetch_workers), thread_name_prefix="fetch") as pool:
+    with ThreadPoolExecutor(max_workers=settings.fetch_workers, thread_name_prefix="fetch") as pool:
         futures = {}
         for index, name in order:
             progress(f"[fetch {index}/{total}] {name} ...")

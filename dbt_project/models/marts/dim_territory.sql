@@ -129,28 +129,8 @@ commune_rows as (
 ),
 
 -- An EPCI can straddle départements: it is attached to the one holding most of its communes.
-epci_departements as (
-    select
-        epci_code,
-        department_code,
-        region_code,
-        row_number() over (
-            partition by epci_code
-            order by count(*) desc, department_code asc
-        ) as department_rank
-    from communes_located
-    where epci_code is not null
-    group by epci_code, department_code, region_code
-),
-
-epci_scope as (
-    select
-        epci_code,
-        bool_or(is_in_scope) as has_communes_in_scope,
-        not bool_and(is_in_scope) as is_partial
-    from communes_located
-    where epci_code is not null
-    group by epci_code
+epci_groups as (
+    {{ communes_grouped_by('communes_located', 'epci_code') }}
 ),
 
 epci_rows as (
@@ -158,16 +138,14 @@ epci_rows as (
         es.epci_code as territory_code,
         'epci' as territory_level,
         coalesce(e.epci_name, es.epci_code) as territory_name,
-        ed.department_code,
-        ed.region_code,
+        es.department_code,
+        es.region_code,
         es.epci_code,
         ez.zone_code,
         cast(null as varchar) as employment_zone_code,
         cast(null as varchar) as basin_code,
         es.is_partial
-    from epci_scope as es
-    inner join epci_departements as ed
-        on es.epci_code = ed.epci_code and ed.department_rank = 1
+    from epci_groups as es
     left join epcis as e on es.epci_code = e.epci_code
     left join epci_zones as ez on es.epci_code = ez.epci_code
     where es.has_communes_in_scope
@@ -194,28 +172,8 @@ zone_rows as (
 
 -- INSEE's zones d'emploi 2020 partition the communes; a zone is attached to the département
 -- holding most of its communes, and is partial when some of them lie outside the scope.
-employment_zone_departements as (
-    select
-        employment_zone_code,
-        department_code,
-        region_code,
-        row_number() over (
-            partition by employment_zone_code
-            order by count(*) desc, department_code asc
-        ) as department_rank
-    from communes_located
-    where employment_zone_code is not null
-    group by employment_zone_code, department_code, region_code
-),
-
-employment_zone_scope as (
-    select
-        employment_zone_code,
-        bool_or(is_in_scope) as has_communes_in_scope,
-        not bool_and(is_in_scope) as is_partial
-    from communes_located
-    where employment_zone_code is not null
-    group by employment_zone_code
+employment_zone_groups as (
+    {{ communes_grouped_by('communes_located', 'employment_zone_code') }}
 ),
 
 employment_zone_rows as (
@@ -223,16 +181,14 @@ employment_zone_rows as (
         zs.employment_zone_code as territory_code,
         'zone_emploi' as territory_level,
         coalesce(z.employment_zone_name, zs.employment_zone_code) as territory_name,
-        zd.department_code,
-        zd.region_code,
+        zs.department_code,
+        zs.region_code,
         cast(null as varchar) as epci_code,
         cast(null as varchar) as zone_code,
         zs.employment_zone_code,
         cast(null as varchar) as basin_code,
         zs.is_partial
-    from employment_zone_scope as zs
-    inner join employment_zone_departements as zd
-        on zs.employment_zone_code = zd.employment_zone_code and zd.department_rank = 1
+    from employment_zone_groups as zs
     left join employment_zones as z on zs.employment_zone_code = z.employment_zone_code
     where zs.has_communes_in_scope
 ),
@@ -288,18 +244,8 @@ survey_basins as (
 -- the bassins of the commune -> bassin table: attached to the département holding most of their
 -- communes, partial when some of them lie outside the scope; named by their most frequent label
 -- (the table spells one code two ways now and then)
-commune_basin_departements as (
-    select
-        basin_code,
-        department_code,
-        region_code,
-        row_number() over (
-            partition by basin_code
-            order by count(*) desc, department_code asc
-        ) as department_rank
-    from communes_located
-    where basin_code is not null
-    group by basin_code, department_code, region_code
+commune_basin_groups as (
+    {{ communes_grouped_by('communes_located', 'basin_code') }}
 ),
 
 commune_basin_names as (
@@ -316,16 +262,14 @@ commune_basin_names as (
 
 commune_basins as (
     select
-        cl.basin_code,
-        min(bn.basin_name) as basin_name,
-        min(case when bd.department_rank = 1 then bd.department_code end) as department_code,
-        min(case when bd.department_rank = 1 then bd.region_code end) as region_code,
-        bool_or(cl.is_in_scope) as has_communes_in_scope,
-        not bool_and(cl.is_in_scope) as is_partial
-    from communes_located as cl
-    inner join commune_basin_departements as bd on cl.basin_code = bd.basin_code
-    left join commune_basin_names as bn on cl.basin_code = bn.basin_code and bn.name_rank = 1
-    group by cl.basin_code
+        bg.basin_code,
+        bn.basin_name,
+        bg.department_code,
+        bg.region_code,
+        bg.has_communes_in_scope,
+        bg.is_partial
+    from commune_basin_groups as bg
+    left join commune_basin_names as bn on bg.basin_code = bn.basin_code and bn.name_rank = 1
 ),
 
 -- one bassin per code: the survey's name and département when it has rows, partial when either

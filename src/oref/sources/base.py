@@ -97,6 +97,14 @@ class Source:
     # file served at one URL (DARES's tensions). See ``LandingZone.series``.
     series: ClassVar[Literal["latest", "monthly", "yearly"]] = "latest"
 
+    def landed_files(self, landing: LandingZone, name: str) -> list[LandedFile]:
+        """What a build loads of the logical file ``name``, oldest period first: its newest vintage
+        alone, or one file per period for a source read as a series (``series``)."""
+        if self.series == "latest":
+            latest = landing.latest(self.name, name)
+            return [latest] if latest is not None else []
+        return landing.series(self.name, name, self.series)
+
     @property
     def metadata(self) -> SourceMetadata:
         return source_metadata(self.name)

@@ -29,7 +29,7 @@ import io
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -150,10 +150,6 @@ def _zipped_workbook(archive_path: Path, workdir: Path, *, source: str, file: st
         raise SourceError(source, f"corrupt {what} zip: {exc}", file=file) from exc
 
 
-def _epci_workbook(archive_path: Path, workdir: Path, *, source: str, file: str) -> Path:
-    return _zipped_workbook(archive_path, workdir, source=source, file=file)
-
-
 def read_epci(archive_path: Path, *, source: str = "geo", file: str = "",
               checks: list[CheckResult] | None = None) -> tuple[list[dict], list[dict]]:
     """(EPCI rows, commune->EPCI rows) from INSEE's intercommunality workbook (zipped).
@@ -162,7 +158,7 @@ def read_epci(archive_path: Path, *, source: str = "geo", file: str = "",
     """
     file = file or archive_path.name
     with tempfile.TemporaryDirectory() as tmp:
-        workbook = _epci_workbook(archive_path, Path(tmp), source=source, file=file)
+        workbook = _zipped_workbook(archive_path, Path(tmp), source=source, file=file)
         names = sheet_names(workbook)
         epci_sheet = next((n for n in names if n.strip().upper() == "EPCI"), None)
         comp_sheet = next((n for n in names if "composition" in n.lower()), None)
@@ -228,6 +224,20 @@ def read_zones_emploi(archive_path: Path, *, source: str = "geo", file: str = ""
             raise SourceError(source, f"commune {code} in a zone missing from the ZE2020 sheet", file=where,
                               column="ZE2020", value=zone)
     return zones, composition
+
+
+def _load_frames(con: duckdb.DuckDBPyConnection, landed: LandedFile,
+                 run_id: str, tables: dict[str, tuple[pd.DataFrame, str]]) -> dict[str, int]:
+    """The sheets of one landed workbook, read and checked as frames, into raw tables:
+    ``{table: (frame, select list)}``, each with the file's provenance columns."""
+    prov = provenance_select(landed, run_id)
+    for table, (frame, select) in tables.items():
+        con.register("sheet_frame", frame)
+        try:
+            con.execute(f"create or replace table {table} as select {select}, {prov} from sheet_frame")
+        finally:
+            con.unregister("sheet_frame")
+    return {table: table_rows(con, table) for table in tables}
 
 
 def bassin_commune_code(codgeo: str, dep: str) -> str:
@@ -529,82 +539,48 @@ class GeoSource(Source):
         latest = landing.latest_by_name(self.name)
         counts: dict[str, int] = {}
         for stem, (_, columns) in COG_FILES.items():
-            landed = latest.get(f"{stem}.csv")
-            if landed is None:
-                raise SourceError(self.name, f"nothing landed for {stem}.csv: run the fetch first")
-            select = ", ".join(f'"{c}" as {c.lower()}' for c in columns)
-            con.execute(
-                f"create or replace table raw.geo_{stem} as "
-                f"select {select}, {provenance_select(landed, run_id)} "
-                f"from read_csv({sql_literal(landed.path)}, delim=',', header=true, all_varchar=true, quote='\"')"
-            )
-            counts[f"raw.geo_{stem}"] = table_rows(con, f"raw.geo_{stem}")
-        landed = latest.get("epci.zip")
-        if landed is None:
-            raise SourceError(self.name, "nothing landed for epci.zip: run the fetch first")
+            counts.update(self._load_csv(con, f"raw.geo_{stem}", self._landed(latest, f"{stem}.csv"), columns,
+                                         run_id))
+        landed = self._landed(latest, "epci.zip")
         epci, composition = read_epci(landed.path, source=self.name)
-        epci_frame = pd.DataFrame(epci, columns=[s.name for s in EPCI_SPECS])
-        comp_frame = pd.DataFrame(composition, columns=[s.name for s in COMPOSITION_SPECS])
-        con.register("epci_frame", epci_frame)
-        con.register("comp_frame", comp_frame)
-        prov = provenance_select(landed, run_id)
-        con.execute(
-            "create or replace table raw.geo_epci as select epci, libepci, nature_epci, "
-            f"try_cast(nb_com as integer) as nb_com, {prov} from epci_frame"
-        )
-        con.execute(
-            "create or replace table raw.geo_epci_communes as "
-            f"select codgeo, libgeo, epci, libepci, dep, reg, {prov} from comp_frame"
-        )
-        con.unregister("epci_frame")
-        con.unregister("comp_frame")
-        counts["raw.geo_epci"] = table_rows(con, "raw.geo_epci")
-        counts["raw.geo_epci_communes"] = table_rows(con, "raw.geo_epci_communes")
-        counts["raw.geo_populations"] = self._load_populations(con, latest.get("populations.zip"), run_id)
-        counts.update(self._load_zones_emploi(con, latest.get("zones_emploi.zip"), run_id))
-        counts["raw.geo_basin_communes"] = self._load_bassins(con, latest.get("bassins.csv"), run_id)
+        counts.update(_load_frames(con, landed, run_id, {
+            "raw.geo_epci": (pd.DataFrame(epci, columns=[s.name for s in EPCI_SPECS]),
+                             "epci, libepci, nature_epci, try_cast(nb_com as integer) as nb_com"),
+            "raw.geo_epci_communes": (pd.DataFrame(composition, columns=[s.name for s in COMPOSITION_SPECS]),
+                                      "codgeo, libgeo, epci, libepci, dep, reg"),
+        }))
+        counts["raw.geo_populations"] = self._load_populations(con, self._landed(latest, "populations.zip"), run_id)
+        landed = self._landed(latest, "zones_emploi.zip")
+        zones, composition = read_zones_emploi(landed.path, source=self.name, file=f"{ZE_NAME}.zip")
+        counts.update(_load_frames(con, landed, run_id, {
+            "raw.geo_employment_zones": (pd.DataFrame(zones, columns=[s.name for s in ZE_SPECS]),
+                                         "ze2020, libze2020, try_cast(nb_com as integer) as nb_com"),
+            "raw.geo_employment_zone_communes": (
+                pd.DataFrame(composition, columns=[s.name for s in ZE_COMPOSITION_SPECS]),
+                "codgeo, libgeo, ze2020, libze2020, ze2020_partie_reg, dep, reg"),
+        }))
+        # as published, all text: the staging model rebuilds the commune code (lost zeros)
+        counts.update(self._load_csv(con, "raw.geo_basin_communes", self._landed(latest, "bassins.csv"),
+                                     BASSINS_COLUMNS, run_id))
         return counts
 
-    def _load_zones_emploi(self, con: duckdb.DuckDBPyConnection, landed: LandedFile | None,
-                           run_id: str) -> dict[str, int]:
-        import pandas as pd
+    def _landed(self, latest: dict[str, LandedFile], name: str) -> LandedFile:
+        if name not in latest:
+            raise SourceError(self.name, f"nothing landed for {name}: run the fetch first")
+        return latest[name]
 
-        if landed is None:
-            raise SourceError(self.name, "nothing landed for zones_emploi.zip: run the fetch first")
-        zones, composition = read_zones_emploi(landed.path, source=self.name, file=f"{ZE_NAME}.zip")
-        zone_frame = pd.DataFrame(zones, columns=[s.name for s in ZE_SPECS])
-        comp_frame = pd.DataFrame(composition, columns=[s.name for s in ZE_COMPOSITION_SPECS])
-        con.register("zone_frame", zone_frame)
-        con.register("zone_comp_frame", comp_frame)
-        prov = provenance_select(landed, run_id)
+    @staticmethod
+    def _load_csv(con: duckdb.DuckDBPyConnection, table: str, landed: LandedFile, columns: Sequence[str],
+                  run_id: str) -> dict[str, int]:
+        """A landed CSV as published, every column as text under its lower-case name."""
+        select = ", ".join(f'"{c}" as {c.lower()}' for c in columns)
         con.execute(
-            "create or replace table raw.geo_employment_zones as select ze2020, libze2020, "
-            f"try_cast(nb_com as integer) as nb_com, {prov} from zone_frame"
-        )
-        con.execute(
-            "create or replace table raw.geo_employment_zone_communes as select codgeo, libgeo, ze2020, "
-            f"libze2020, ze2020_partie_reg, dep, reg, {prov} from zone_comp_frame"
-        )
-        con.unregister("zone_frame")
-        con.unregister("zone_comp_frame")
-        return {table: table_rows(con, table)
-                for table in ("raw.geo_employment_zones", "raw.geo_employment_zone_communes")}
-
-    def _load_bassins(self, con: duckdb.DuckDBPyConnection, landed: LandedFile | None, run_id: str) -> int:
-        if landed is None:
-            raise SourceError(self.name, "nothing landed for bassins.csv: run the fetch first")
-        # as published, all text: the staging model rebuilds the commune code (lost zeros)
-        select = ", ".join(f'"{c}" as {c}' for c in BASSINS_COLUMNS)
-        con.execute(
-            f"create or replace table raw.geo_basin_communes as select {select}, "
-            f"{provenance_select(landed, run_id)} "
+            f"create or replace table {table} as select {select}, {provenance_select(landed, run_id)} "
             f"from read_csv({sql_literal(landed.path)}, delim=',', header=true, all_varchar=true, quote='\"')"
         )
-        return table_rows(con, "raw.geo_basin_communes")
+        return {table: table_rows(con, table)}
 
-    def _load_populations(self, con: duckdb.DuckDBPyConnection, landed: LandedFile | None, run_id: str) -> int:
-        if landed is None:
-            raise SourceError(self.name, "nothing landed for populations.zip: run the fetch first")
+    def _load_populations(self, con: duckdb.DuckDBPyConnection, landed: LandedFile, run_id: str) -> int:
         with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(landed.path) as archive:
             member = populations_member(archive, source=self.name)
             csv_path = archive.extract(member, tmp)

@@ -173,7 +173,7 @@ class McfSource(Source):
         columns = ", ".join(f'"{c}"' for c in COLUMNS)
         # every month's extract, one period each (its date_extract): kept as published (HTML and
         # all): staging cleans, so the raw table can be compared with the files
-        extracts = landing.series(self.name, name, "monthly")
+        extracts = self.landed_files(landing, name)
         con.execute(f"create or replace table {TABLE} as " + " union all ".join(
             f"select {columns}, {provenance_select(landed, run_id)} from {_read_csv(landed.path)}"
             for landed in extracts))

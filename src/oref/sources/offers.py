@@ -345,7 +345,7 @@ class OffersSource(Source):
              run_id: str) -> dict[str, int]:
         con.execute(RAW_DDL)
         # every month's extract, one period each (the month it landed)
-        extracts = landing.series(self.name, landed_name(settings), "monthly")
+        extracts = self.landed_files(landing, landed_name(settings))
         if not extracts:
             # skipped (no credentials) or never fetched: an empty table keeps the models buildable
             log.warning("offers: nothing landed for %s, raw.offers_job_offers is empty", settings.territory.label)

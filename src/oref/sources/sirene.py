@@ -262,7 +262,7 @@ class SireneSource(Source):
         landing.require(self.name, name)  # fails naming the source when nothing has landed
         # every month's extract, one period each (the month it landed)
         con.execute("create or replace table raw.sirene_establishments as " + " union all ".join(
-            f"({self._select(landed, run_id)})" for landed in landing.series(self.name, name, "monthly")))
+            f"({self._select(landed, run_id)})" for landed in self.landed_files(landing, name)))
         return {"raw.sirene_establishments": table_rows(con, "raw.sirene_establishments")}
 
     @staticmethod

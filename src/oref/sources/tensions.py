@@ -235,7 +235,7 @@ class TensionsSource(Source):
                     "_run_id varchar)")
         # one workbook per year at one URL: every year landed is one period (a small file: a
         # few hundred rows in scope, held as a frame)
-        for landed in landing.series(self.name, LANDED_NAME, "yearly"):
+        for landed in self.landed_files(landing, LANDED_NAME):
             rows = []
             for r in read_tensions(landed.path, file=LANDED_NAME):
                 codes = wanted[str(r["territory_level"])]
